@@ -1,0 +1,140 @@
+/* The command table — every `ingot` command in one place, like git's
+ * commands[] — and the help text generated from it. */
+#include "cli/cli.h"
+
+#include "core/error.h"
+#include "core/str.h"
+#include "core/version.h"
+
+#include <string.h>
+
+const ig_command ig_commands[] = {
+    {"init", cmd_init, 0, "Create a new project (ingot.yml, models/, seeds/, ...)",
+     "ingot init [DIR] [--name NAME] [--force]",
+     "Scaffolds a project in DIR (default: the current directory): ingot.yml, the\n"
+     "folders for models, seeds, tests and macros, and where the lake and the\n"
+     "warehouse live. An existing ingot.yml is never overwritten without --force.",
+     ig_opts_init},
+    {"validate", cmd_validate, 0, "Check the project without running anything",
+     "ingot validate",
+     "Reads ingot.yml (and later the models and pipelines it names) and reports\n"
+     "every problem with file:line:column. Exits non-zero when anything is wrong.",
+     ig_opts_validate},
+    {"query", cmd_query, IG_CMD_WAREHOUSE, "Run SQL against the warehouse",
+     "ingot query [options] [SQL]",
+     "Runs SQL given as an argument, from a file (-f FILE) or from standard input,\n"
+     "and prints the result as an aligned table or in another --format. With no\n"
+     "SQL on a terminal, opens an interactive SQL shell.",
+     ig_opts_query},
+    {"demo", cmd_demo, 0, "Build a demo project: a fictional shop, bronze to gold",
+     "ingot demo [DIR] [options]",
+     "Creates a project in DIR (default: demo-shop), generates a deterministic\n"
+     "fictional shop's data, lands it in bronze, builds silver and gold, and prints\n"
+     "a short report (revenue by month, top products, conversion funnel).",
+     ig_opts_demo},
+    {"version", cmd_version, 0, "Print the versions of ingot and its warehouse engine",
+     "ingot version", NULL, NULL},
+    {"help", cmd_help, 0, "Show help for a command", "ingot help [COMMAND]", NULL, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
+
+const ig_command *ig_cli_find(const char *name)
+{
+    for (const ig_command *c = ig_commands; c->name; c++)
+        if (!strcmp(c->name, name)) return c;
+    return NULL;
+}
+
+void ig_cli_print_help(FILE *out)
+{
+    fprintf(out,
+            "ingot %s — the data platform in one program\n\n"
+            "Usage: ingot [-C DIR] [--log-level LEVEL] [--log-format text|json] COMMAND [ARGS]\n\n"
+            "Commands:\n",
+            IG_VERSION);
+    for (const ig_command *c = ig_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nGlobal options:\n"
+            "  -C DIR                 run as if started in DIR (the project folder)\n"
+            "  --log-level LEVEL      debug, info, warn, error or off (default: info)\n"
+            "  --log-format FORMAT    text (default) or json: one JSON object per line\n"
+            "  -h, --help             show this help; 'ingot help COMMAND' for a command\n"
+            "  --version              print the version\n"
+            "\nExit codes:\n"
+            "  0  success\n");
+    static const struct { int code; const char *what; } codes[] = {
+        {IG_ERR_USAGE, "wrong command-line usage"},
+        {IG_ERR_CONFIG, "the project file is invalid"},
+        {IG_ERR_NOT_FOUND, "something named does not exist (file, project, table)"},
+        {IG_ERR_IO, "a file or directory could not be read or written"},
+        {IG_ERR_SQL, "the SQL failed (syntax, unknown table, ...)"},
+        {IG_ERR_LOCKED, "the warehouse is in use by another process"},
+        {IG_ERR_VERSION, "the warehouse was written by a newer ingot or engine"},
+        {IG_ERR_DATA, "input data or a file is not what it should be"},
+        {IG_ERR_TEMPLATE, "a template (model, macro) failed to compile"},
+        {IG_ERR_NETWORK, "a server could not be reached"},
+        {IG_ERR_AUTH, "authentication failed or access was refused"},
+        {IG_ERR_LIMIT, "a size or count limit was exceeded"},
+        {IG_ERR_FAILED, "work ran but some of it failed (tests, models)"},
+        {IG_ERR_INTERRUPTED, "interrupted (Ctrl-C)"},
+        {IG_ERR_INTERNAL, "an internal error: please report it"},
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        fprintf(out, "  %-2d %s\n", ig_errcode_exit(codes[i].code), codes[i].what);
+    fprintf(out, "\nDocumentation: docs/ in the source tree; 'ingot help COMMAND'.\n");
+}
+
+void ig_cli_print_command_help(const ig_command *cmd, FILE *out)
+{
+    fprintf(out, "Usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+    if (cmd->description) fprintf(out, "\n%s\n", cmd->description);
+    if (cmd->opts && cmd->opts->name) {
+        fprintf(out, "\nOptions:\n");
+        for (const ig_opt *o = cmd->opts; o->name; o++) {
+            char left[64];
+            int n = 0;
+            if (o->shortname) n = snprintf(left, sizeof left, "-%c, ", o->shortname);
+            else n = snprintf(left, sizeof left, "    ");
+            snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+            fprintf(out, "  %-26s %s\n", left, o->help ? o->help : "");
+        }
+    }
+}
+
+ig_rc cmd_version(ig_cli *cli)
+{
+    printf("ingot %s\n", IG_VERSION);
+    printf("warehouse schema version %d\n", ig_wh_schema_version());
+    /* The engine version needs no warehouse file: an in-memory one will do. */
+    ig_wh *wh;
+    ig_error e;
+    ig_error_clear(&e);
+    if (!ig_wh_open(&(ig_wh_options){.path = ":memory:", .no_migrate = true}, &wh, &e)) {
+        printf("%s %s\n", ig_wh_driver_name(wh), ig_wh_engine_version(wh));
+        ig_wh_close(wh);
+    }
+    return IG_OK;
+}
+
+ig_rc cmd_help(ig_cli *cli)
+{
+    if (cli->argc == 0) {
+        ig_cli_print_help(stdout);
+        return IG_OK;
+    }
+    const ig_command *c = ig_cli_find(cli->argv[0]);
+    if (!c) {
+        const char *names[64];
+        size_t n = 0;
+        for (const ig_command *k = ig_commands; k->name && n < 64; k++) names[n++] = k->name;
+        ig_err(&cli->err, IG_ERR_USAGE, "no command '%s'", cli->argv[0]);
+        const char *s = ig_str_suggest(cli->argv[0], names, n);
+        if (s) ig_err_hint(&cli->err, "did you mean 'ingot help %s'?", s);
+        else ig_err_hint(&cli->err, "'ingot --help' lists the commands");
+        return IG_ERR_USAGE;
+    }
+    ig_cli_print_command_help(c, stdout);
+    return IG_OK;
+}

@@ -1,0 +1,79 @@
+/* Numbered migrations of the platform's own tables (schema `ingot`) and the
+ * medallion schemas. Each runs in a transaction with the row that records
+ * it in ingot.schema_version. A warehouse whose recorded version is higher
+ * than this ingot knows was written by a newer ingot: it is refused and left
+ * untouched. Append new migrations at the end; never edit a released one. */
+#include "warehouse/driver.h"
+
+#include "core/log.h"
+#include "core/version.h"
+
+#include <stdio.h>
+
+typedef struct migration {
+    int version;
+    const char *description;
+    const char *sql;
+} migration;
+
+static const migration migrations[] = {
+    {1, "medallion schemas, schema_version, runs",
+     "CREATE SCHEMA IF NOT EXISTS bronze;"
+     "CREATE SCHEMA IF NOT EXISTS silver;"
+     "CREATE SCHEMA IF NOT EXISTS gold;"
+     "CREATE SCHEMA IF NOT EXISTS ingot;"
+     "CREATE TABLE IF NOT EXISTS ingot.schema_version ("
+     "  version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,"
+     "  applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp, ingot_version VARCHAR NOT NULL);"
+     /* One place where every long task (ingest, sync, build, pipeline) records
+      * its outcome; the layers add their own detail tables keyed by run_id. */
+     "CREATE TABLE ingot.runs ("
+     "  run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, name VARCHAR,"
+     "  status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,"
+     "  rows BIGINT, bytes BIGINT, message VARCHAR, details JSON);"},
+};
+
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int ig_wh_schema_version(void) { return migrations[N_MIGRATIONS - 1].version; }
+
+ig_rc ig__wh_migrate(ig_wh *wh, bool read_only, ig_error *err)
+{
+    int64_t current = 0;
+    if (ig_wh_relation_exists(wh, "ingot", "schema_version")) {
+        ig_rc rc = ig_wh_query_int(wh, "SELECT coalesce(max(version), 0) FROM ingot.schema_version",
+                                   &current, err);
+        if (rc) return rc;
+    }
+    int known = ig_wh_schema_version();
+    if (current > known) {
+        ig_err(err, IG_ERR_VERSION,
+               "this warehouse was written by a newer ingot (schema version %lld; this ingot %s "
+               "knows up to %d)", (long long)current, IG_VERSION, known);
+        ig_err_hint(err, "upgrade ingot to use this warehouse; the file was left untouched");
+        return IG_ERR_VERSION;
+    }
+    if (read_only || current == known) return IG_OK;
+    for (size_t i = 0; i < N_MIGRATIONS; i++) {
+        const migration *m = &migrations[i];
+        if (m->version <= current) continue;
+        ig_rc rc = ig_wh_begin(wh, err);
+        if (rc) return rc;
+        rc = ig_wh_exec(wh, m->sql, err);
+        if (!rc) {
+            ig_param p[3] = {IG_P_INT(m->version), IG_P_TEXT(m->description), IG_P_TEXT(IG_VERSION)};
+            rc = ig_wh_exec_params(wh,
+                                   "INSERT INTO ingot.schema_version (version, description, "
+                                   "ingot_version) VALUES ($1, $2, $3)",
+                                   p, 3, NULL, err);
+        }
+        if (!rc) rc = ig_wh_commit(wh, err);
+        if (rc) {
+            ig_wh_rollback(wh);
+            ig_err_prefix(err, "warehouse migration %d (%s) failed", m->version, m->description);
+            return rc;
+        }
+        ig_debug("wh.migrate", "applied warehouse migration %d: %s", m->version, m->description);
+    }
+    return IG_OK;
+}
