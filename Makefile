@@ -42,8 +42,14 @@ DEPS    := $(OBJS:.o=.d) $(BUILD)/src/main.d
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit e2e asan demo bench fuzz clean distclean format
-all: $(BUILD)/ingot
+.PHONY: all build deps test unit e2e asan demo bench fuzz clean distclean format
+# The bootstrap runs first (it does nothing when all is there), then a
+# sub-make that sees the installed packages' pkg-config flags.
+all:
+	@scripts/bootstrap.sh
+	@$(MAKE) --no-print-directory build
+
+build: $(BUILD)/ingot
 
 deps: $(DUCKDB_STAMP)
 $(DUCKDB_DIR)/VERSION:
@@ -91,11 +97,15 @@ test:
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CC=$(CC) CFLAGS="-O1 -g" test
 
-demo: $(BUILD)/ingot
+demo:
+	@scripts/bootstrap.sh
+	@$(MAKE) --no-print-directory build
 	$(BUILD)/ingot demo $(or $(DEMO_DIR),demo-shop)
 
-bench: $(BUILD)/ingot
-	@bench/run.sh
+bench:
+	@scripts/bootstrap.sh --test
+	@$(MAKE) --no-print-directory build
+	@INGOT=$(CURDIR)/$(BUILD)/ingot bench/run.sh $(BENCH)
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile
