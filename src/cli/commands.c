@@ -70,7 +70,7 @@ void ig_cli_print_help(FILE *out)
         {IG_ERR_IO, "a file or directory could not be read or written"},
         {IG_ERR_SQL, "the SQL failed (syntax, unknown table, ...)"},
         {IG_ERR_LOCKED, "the warehouse is in use by another process"},
-        {IG_ERR_VERSION, "the warehouse was written by a newer ingot or engine"},
+        {IG_ERR_VERSION, "ingot.yml or the warehouse was written by a newer ingot or engine"},
         {IG_ERR_DATA, "input data or a file is not what it should be"},
         {IG_ERR_TEMPLATE, "a template (model, macro) failed to compile"},
         {IG_ERR_NETWORK, "a server could not be reached"},

@@ -17,18 +17,18 @@
 #define IG_PROJECT_FILE "ingot.yml"
 
 typedef struct ig_project {
-    const char *dir;       /* absolute project directory */
-    const char *file;      /* absolute path of ingot.yml */
-    const char *name;      /* required: [a-z_][a-z0-9_]* */
-    int config_version;    /* `version:`; 1 today */
+    const char *dir;    /* absolute project directory */
+    const char *file;   /* absolute path of ingot.yml */
+    const char *name;   /* required: [a-z_][a-z0-9_]* */
+    int config_version; /* `version:`; 1 today */
     struct {
-        const char *type;  /* "duckdb" */
-        const char *path;  /* absolute; default <dir>/warehouse/<name>.duckdb */
-        int threads;       /* 0: engine default */
+        const char *type;         /* "duckdb" */
+        const char *path;         /* absolute; default <dir>/warehouse/<name>.duckdb */
+        int threads;              /* 0: engine default */
         const char *memory_limit; /* NULL: engine default */
     } warehouse;
     struct {
-        const char *path;  /* absolute; default <dir>/lake */
+        const char *path; /* absolute; default <dir>/lake */
     } lake;
     struct {
         const char *project_dir;  /* dbt project folder; default <dir> */
@@ -36,9 +36,9 @@ typedef struct ig_project {
         const char *target;       /* NULL: the profile's default */
     } transform;
     struct {
-        const char *listen;       /* host:port for `ingot serve`; default 127.0.0.1:8080 */
+        const char *listen; /* host:port for `ingot serve`; default 127.0.0.1:8080 */
     } serve;
-    ig_yaml *root;         /* the whole document, for sections read elsewhere */
+    ig_yaml *root; /* the whole document, for sections read elsewhere */
 } ig_project;
 
 /* Highest `version:` of ingot.yml this ingot reads. */

@@ -21,10 +21,11 @@ struct ig_yaml {
     const char *file; /* borrowed from the arena */
     int line, column; /* 1-based */
     /* scalar */
-    const char *str;  /* the text (after interpolation); NULL for IG_Y_NULL */
-    bool quoted;      /* the scalar was quoted ('x' or "x"), so never a number/bool/null */
-    const char *var;  /* the first ${VAR} interpolated into str, NULL when none: the
-                       * value may be a secret, so errors name the variable, never str */
+    const char *str; /* the text (after interpolation); NULL for IG_Y_NULL */
+    bool quoted;     /* quoted ('x', "x"), a block scalar (|, >) or tagged !!str: never
+                      * null, and a string to generic consumers (YAML to JSON) */
+    const char *var; /* the first ${VAR} interpolated into str, NULL when none: the
+                      * value may be a secret, so errors name the variable, never str */
     /* seq: items[0..n); map: keys[0..n) (scalars) and items[0..n) */
     size_t n;
     ig_yaml **items;
@@ -91,8 +92,8 @@ ig_rc ig_yaml_check_keys(const ig_yaml *map, const char *what, const char *const
                          ig_error *err);
 /* The same for key i of map only (callers that keep going after one unknown
  * key, to report them all). `what` is the map's key path, "" for the root. */
-ig_rc ig_yaml_check_key(const ig_yaml *map, size_t i, const char *what,
-                        const char *const *allowed, ig_error *err);
+ig_rc ig_yaml_check_key(const ig_yaml *map, size_t i, const char *what, const char *const *allowed,
+                        ig_error *err);
 
 /* Set the detail of err to the source line (line, column) of the document
  * that node n came from, with a caret under the column. */
