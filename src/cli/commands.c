@@ -32,6 +32,15 @@ const ig_command ig_commands[] = {
      "fictional shop's data, lands it in bronze, builds silver and gold, and prints\n"
      "a short report (revenue by month, top products, conversion funnel).",
      ig_opts_demo},
+    {"pipeline", cmd_pipeline, IG_CMD_WAREHOUSE, "Run, schedule and inspect pipelines",
+     "ingot pipeline list|run|status|history|logs|backfill|pause|unpause [NAME] [options]",
+     "Pipelines are named DAGs of tasks declared under 'pipelines:' in ingot.yml\n"
+     "or in pipelines/*.yml. 'run' runs one now (covering the latest complete\n"
+     "interval of its schedule) in the foreground; 'backfill' runs the intervals\n"
+     "between --from and --to, up to max_active_runs at a time; 'pause' and\n"
+     "'unpause' set what the daemon's scheduler does; 'status', 'history' and\n"
+     "'logs' read the run history and each try's log.",
+     ig_opts_pipeline},
     {"version", cmd_version, 0, "Print the versions of ingot and its warehouse engine",
      "ingot version", NULL, NULL},
     {"help", cmd_help, 0, "Show help for a command", "ingot help [COMMAND]", NULL, NULL},

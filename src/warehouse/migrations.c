@@ -31,6 +31,19 @@ static const migration migrations[] = {
      "  run_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, name VARCHAR,"
      "  status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,"
      "  rows BIGINT, bytes BIGINT, message VARCHAR, details JSON);"},
+    {2, "pipeline and task run history",
+     "CREATE TABLE ingot.pipeline_runs ("
+     "  run_id VARCHAR PRIMARY KEY, pipeline VARCHAR NOT NULL, run_type VARCHAR NOT NULL,"
+     "  data_interval_start TIMESTAMP, data_interval_end TIMESTAMP, state VARCHAR NOT NULL,"
+     "  pid BIGINT, message VARCHAR, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP);"
+     "CREATE INDEX pipeline_runs_by_pipeline ON ingot.pipeline_runs (pipeline, data_interval_start);"
+     "CREATE TABLE ingot.task_runs ("
+     "  run_id VARCHAR NOT NULL, task VARCHAR NOT NULL, try_number INTEGER NOT NULL,"
+     "  state VARCHAR NOT NULL, log_path VARCHAR, error VARCHAR, pid BIGINT, queue_ms DOUBLE,"
+     "  started_at TIMESTAMP, finished_at TIMESTAMP, PRIMARY KEY (run_id, task, try_number));"
+     /* the daemon's live state of each pipeline (paused or not) */
+     "CREATE TABLE ingot.pipeline_state ("
+     "  pipeline VARCHAR PRIMARY KEY, paused BOOLEAN NOT NULL, updated_at TIMESTAMP NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -7,6 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${INGOT:?set INGOT to the ingot binary}"
 export INGOT
+export E2E_HELPERS="$here/helpers"   # scripts tests share (servers, fixtures)
 fast=0; pattern=""
 for a in "$@"; do case $a in --fast) fast=1 ;; *) pattern=$a ;; esac; done
 pass=0; failn=0; skipped=0; failed_names=""

@@ -1,0 +1,55 @@
+/* Task kinds: what a pipeline task does. A kind is a vtable in a registry
+ * (task_kinds.c): `shell` and `sql` here; layers register theirs (ingest,
+ * build/run/test/seed/snapshot, sync, quality) as they arrive, through the
+ * same table. */
+#ifndef IG_TASK_H
+#define IG_TASK_H
+
+#include "core/error.h"
+#include "orchestrate/pipeline.h"
+#include "project/config.h"
+#include "project/yaml.h"
+#include "warehouse/warehouse.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* What a try of a task runs with. */
+typedef struct ig_task_ctx {
+    const ig_project *project;
+    const ig_pipeline *pipeline;
+    const ig_task *task;
+    const char *run_id;
+    int try_number;              /* 1-based */
+    int64_t interval_start;      /* data interval, UTC seconds */
+    int64_t interval_end;
+    const char *vars[8][2];      /* template variables: ds, data_interval_start, ... */
+    size_t nvars;
+    FILE *log;                   /* the try's log file */
+    int64_t deadline_ms;         /* monotonic ms; 0 = none */
+    volatile sig_atomic_t *cancel; /* set to stop the try (timeout, shutdown) */
+    ig_wh *wh;                   /* a connection of the try's own (kinds that need SQL) */
+} ig_task_ctx;
+
+struct ig_task_kind {
+    const char *name;
+    const char *summary;
+    const char *const *keys; /* kind-specific keys (NULL-terminated) */
+    /* validate the task's kind-specific settings (positions from node) */
+    ig_rc (*check)(const ig_project *p, const ig_yaml *node, ig_error *err);
+    /* run one try; return 0 on success. Must stop promptly when *cancel is
+     * set or the deadline passes (IG_ERR_INTERRUPTED / "timed out"). */
+    ig_rc (*run)(ig_task_ctx *ctx, ig_error *err);
+};
+
+const ig_task_kind *ig_task_kind_find(const char *name);
+/* Names of all kinds (NULL-terminated, static). */
+const char *const *ig_task_kind_names(void);
+
+/* Replace {{ ds }}, {{ data_interval_start }} ... in text with ctx's vars;
+ * caller frees the result. */
+char *ig_task_expand(const ig_task_ctx *ctx, const char *text);
+
+#endif
