@@ -68,24 +68,6 @@ static void fmt_utc(int64_t s, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-/* Parse "YYYY-MM-DD[ T]HH:MM[:SS][Z]" as local time in tz (UTC with Z). */
-static bool parse_when(const char *s, const ig_tz *tz, int64_t *out)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    char rest[8] = "";
-    int n = sscanf(s, "%d-%d-%d%*[T ]%d:%d:%d%7s", &y, &mo, &d, &h, &mi, &sec, rest);
-    if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
-    int64_t local = ig_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
-    if (strchr(s, 'Z')) {
-        *out = local;
-        return true;
-    }
-    int64_t c[2];
-    int k = ig_tz_local_to_utc(tz, local, c);
-    *out = k ? c[0] : local - ig_tz_offset(tz, local, NULL);
-    return true;
-}
-
 static int64_t now_s(void) { return ig_wall_us() / 1000000; }
 
 static ig_rc sub_list(ig_cli *cli, const ig_pipeline_set *set)
@@ -371,8 +353,8 @@ static ig_rc sub_backfill(ig_cli *cli, const ig_pipeline *pl)
         return IG_ERR_USAGE;
     }
     int64_t from, to;
-    if (!parse_when(o_from, pl->tz, &from)) return ig_err(&cli->err, IG_ERR_USAGE, "--from: '%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", o_from);
-    if (!parse_when(o_to, pl->tz, &to)) return ig_err(&cli->err, IG_ERR_USAGE, "--to: '%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", o_to);
+    if (!ig_parse_local_time(o_from, pl->tz, &from)) return ig_err(&cli->err, IG_ERR_USAGE, "--from: '%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", o_from);
+    if (!ig_parse_local_time(o_to, pl->tz, &to)) return ig_err(&cli->err, IG_ERR_USAGE, "--to: '%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", o_to);
     if (to <= from) return ig_err(&cli->err, IG_ERR_USAGE, "--to must be after --from");
     size_t cap = 64, n = 0;
     int64_t (*iv)[2] = ig_malloc(cap * sizeof *iv);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const pipeline_keys[] = {
-    "schedule", "timezone", "catchup", "paused", "max_active_runs", "concurrency", "sla",
+    "schedule", "timezone", "catchup", "start_date", "paused", "max_active_runs", "concurrency", "sla",
     "defaults", "alerts", "tasks", "description", NULL};
 static const char *const policy_keys[] = {"retries", "retry_delay", "retry_exponential_backoff",
                                           "max_retry_delay", "execution_timeout", NULL};
@@ -247,6 +247,14 @@ static ig_rc read_pipeline(ig_arena *a, const ig_yaml *key, const ig_yaml *pn, i
         }
     }
     if ((n = ig_yaml_get(pn, "catchup")) && (rc = ig_yaml_bool(n, "catchup", &pl->catchup, err))) return rc;
+    pl->start_date = -1;
+    if ((n = ig_yaml_get(pn, "start_date"))) {
+        const char *s;
+        if ((rc = ig_yaml_str(n, "start_date", &s, err))) return rc;
+        if (!ig_parse_local_time(s, pl->tz, &pl->start_date))
+            return ig_yaml_error(n, err, "start_date: '%s' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM, in "
+                                 "the pipeline's timezone; add Z for UTC)", s);
+    }
     if ((n = ig_yaml_get(pn, "paused")) && (rc = ig_yaml_bool(n, "paused", &pl->paused, err))) return rc;
     long v;
     if ((n = ig_yaml_get(pn, "max_active_runs"))) {
@@ -386,6 +394,22 @@ ig_rc ig_pipelines_load(ig_arena *a, const ig_project *p, ig_pipeline_set *out, 
     out->items = items;
     out->n = n;
     return IG_OK;
+}
+
+bool ig_parse_local_time(const char *s, const ig_tz *tz, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    int n = sscanf(s, "%d-%d-%d%*[T ]%d:%d:%d", &y, &mo, &d, &h, &mi, &sec);
+    if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
+    int64_t local = ig_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
+    if (strchr(s, 'Z')) {
+        *out = local;
+        return true;
+    }
+    int64_t c[2];
+    int k = ig_tz_local_to_utc(tz, local, c);
+    *out = k ? c[0] : local - ig_tz_offset(tz, local, NULL);
+    return true;
 }
 
 const ig_pipeline *ig_pipeline_find(const ig_pipeline_set *set, const char *name)

@@ -59,6 +59,7 @@ typedef struct ig_pipeline {
     ig_cron cron;
     ig_tz *tz;               /* UTC unless `timezone:` */
     bool catchup;            /* false by default */
+    int64_t start_date;      /* UTC seconds; -1 when not set (catch-up starts at the first run) */
     bool paused;             /* initial state (the daemon keeps the live state) */
     int max_active_runs;     /* 1 */
     int concurrency;         /* tasks at once in one run (default 8) */
@@ -84,6 +85,9 @@ typedef struct ig_pipeline_set {
  * file:line:col. */
 ig_rc ig_pipelines_load(ig_arena *a, const ig_project *p, ig_pipeline_set *out, ig_error *err);
 const ig_pipeline *ig_pipeline_find(const ig_pipeline_set *set, const char *name);
+
+/* "YYYY-MM-DD[ T]HH:MM[:SS]" as local time in tz (UTC when it ends in Z). */
+bool ig_parse_local_time(const char *s, const ig_tz *tz, int64_t *out);
 
 /* "30s", "10m", "2h", "1d", "500ms" or a number of seconds -> ms. */
 bool ig_parse_duration_ms(const char *s, int64_t *out);

@@ -17,8 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef enum { T_WAITING, T_RUNNING, T_RETRY_WAIT, T_SUCCESS, T_FAILED, T_UPSTREAM_FAILED, T_SKIPPED } tstate;
-static const char *const state_names[] = {"waiting", "running", "up_for_retry", "success",
+typedef enum {
+    T_WAITING, T_RUNNING, T_RETRY_WAIT, T_SENSING,            /* not finished */
+    T_SUCCESS, T_FAILED, T_UPSTREAM_FAILED, T_SKIPPED          /* finished */
+} tstate;
+static const char *const state_names[] = {"waiting", "running", "up_for_retry", "sensing", "success",
                                           "failed", "upstream_failed", "skipped"};
 
 typedef struct run_ctx run_ctx;
@@ -39,6 +42,7 @@ typedef struct task_state {
     ig_task_ctx ctx;
     char log_path[1024];
     bool alerted;
+    int64_t next_poke_ms, poke_ms, sensor_timeout_ms; /* sensors */
 } task_state;
 
 struct run_ctx {
@@ -290,6 +294,93 @@ static void finish_try(run_ctx *r, task_state *t)
 
 static bool terminal(tstate s) { return s >= T_SUCCESS; }
 
+/* A sensor becomes ready: no thread and no slot; it is poked from the loop. */
+static void start_sensor(run_ctx *r, task_state *t)
+{
+    const ig_task *task = &r->pl->tasks[t->index];
+    t->try_number++;
+    t->st = T_SENSING;
+    t->started_ms = mono_ms();
+    t->next_poke_ms = t->started_ms;
+    ig_sensor_settings(task, &t->poke_ms, &t->sensor_timeout_ms);
+    char *dir = ig_asprintf("%s/logs/pipelines/%s/%s", r->project->dir, r->pl->name, r->run_id);
+    ig_error e;
+    if (ig_fs_mkdirs(dir, &e)) ig_warn("pipeline.log", "%s", e.message);
+    snprintf(t->log_path, sizeof t->log_path, "%s/%s.%d.log", dir, task->name, t->try_number);
+    free(dir);
+    history_task(r, t, "sensing");
+    if (!r->req->quiet) {
+        char every[32], limit[32];
+        ig_format_duration((uint64_t)t->poke_ms * 1000000, every, sizeof every);
+        ig_format_duration((uint64_t)t->sensor_timeout_ms * 1000000, limit, sizeof limit);
+        fprintf(stderr, "  %-24s waiting (poke every %s, timeout %s)\n", task->name, every, limit);
+    }
+}
+
+static void sensor_done(run_ctx *r, task_state *t, bool ok)
+{
+    const ig_task *task = &r->pl->tasks[t->index];
+    t->st = ok ? T_SUCCESS : T_FAILED;
+    history_task(r, t, ok ? "success" : "failed");
+    double secs = (double)(mono_ms() - t->started_ms) / 1000;
+    if (!r->req->quiet) {
+        if (ok) fprintf(stderr, "  %-24s success (%.1fs)\n", task->name, secs);
+        else fprintf(stderr, "  %-24s FAILED (%.1fs): %s\n", task->name, secs, t->err.message);
+    }
+    if (!ok && !t->alerted) {
+        t->alerted = true;
+        ig_alert a = {.event = "task_failed", .pipeline = r->pl->name, .task = task->name,
+                      .run_id = r->run_id, .try_number = t->try_number, .error = t->err.message,
+                      .log_path = t->log_path};
+        ig_alert_send(r->project, r->pl, &a);
+    }
+}
+
+/* Poke a sensor (lock held; pokes are quick). */
+static void poke(run_ctx *r, task_state *t)
+{
+    const ig_task *task = &r->pl->tasks[t->index];
+    FILE *log = fopen(t->log_path, "a");
+    if (!log) {
+        ig_err(&t->err, IG_ERR_IO, "cannot open the task log %s", t->log_path);
+        sensor_done(r, t, false);
+        return;
+    }
+    ig_task_ctx ctx = {.project = r->project, .pipeline = r->pl, .task = task, .run_id = r->run_id,
+                       .try_number = t->try_number, .interval_start = r->req->interval_start,
+                       .interval_end = r->req->interval_end, .log = log, .wh = r->wh};
+    static const char *const names[5] = {"ds", "ds_nodash", "data_interval_start", "data_interval_end", "ts"};
+    for (int i = 0; i < 5; i++) {
+        ctx.vars[i][0] = names[i];
+        ctx.vars[i][1] = r->vars[i];
+    }
+    ctx.nvars = 5;
+    ig_error_clear(&t->err);
+    int got = task->kind->poke(&ctx, &t->err);
+    int64_t now = mono_ms();
+    if (got > 0) {
+        fprintf(log, "[ingot] condition met\n");
+        fclose(log);
+        sensor_done(r, t, true);
+    } else if (got < 0) {
+        fprintf(log, "[ingot] error: %s\n", t->err.message);
+        fclose(log);
+        sensor_done(r, t, false);
+    } else if (now - t->started_ms >= t->sensor_timeout_ms) {
+        char limit[32];
+        ig_format_duration((uint64_t)t->sensor_timeout_ms * 1000000, limit, sizeof limit);
+        ig_err(&t->err, IG_ERR_FAILED, "sensor timed out after %s without its condition holding", limit);
+        fprintf(log, "[ingot] %s\n", t->err.message);
+        fclose(log);
+        sensor_done(r, t, false);
+    } else {
+        fclose(log);
+        t->next_poke_ms = now + t->poke_ms;
+        if (t->next_poke_ms > t->started_ms + t->sensor_timeout_ms)
+            t->next_poke_ms = t->started_ms + t->sensor_timeout_ms;
+    }
+}
+
 /* Decide a waiting task's fate from its upstreams (lock held). Returns
  * true when it is ready to run. */
 static bool evaluate(run_ctx *r, task_state *t)
@@ -337,7 +428,14 @@ static void load_resume(run_ctx *r)
         for (size_t i = 0; i < r->pl->ntasks; i++) {
             if (strcmp(r->pl->tasks[i].name, name)) continue;
             r->ts[i].try_number = (int)ig_wh_cursor_value(c, 1)->i;
-            if (ig_wh_cursor_value(c, 2)->b) r->ts[i].st = T_SUCCESS;
+            if (ig_wh_cursor_value(c, 2)->b) {
+                r->ts[i].st = T_SUCCESS;
+            } else if (r->req->resume_by_policy && r->ts[i].try_number > r->pl->tasks[i].policy.retries) {
+                r->ts[i].st = T_FAILED;
+                ig_err(&r->ts[i].err, IG_ERR_FAILED, "interrupted on its last try (retries: %d)",
+                       r->pl->tasks[i].policy.retries);
+                history_task(r, &r->ts[i], "failed");
+            }
         }
     }
     ig_wh_cursor_close(c);
@@ -393,12 +491,20 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
                 }
                 if (t->ctx.deadline_ms && t->ctx.deadline_ms < wake) wake = t->ctx.deadline_ms;
             }
-            if (interrupted && (t->st == T_WAITING || t->st == T_RETRY_WAIT)) {
+            if (interrupted && (t->st == T_WAITING || t->st == T_RETRY_WAIT || t->st == T_SENSING)) {
                 t->st = T_SKIPPED;
                 continue;
             }
+            if (t->st == T_SENSING) {
+                if (now >= t->next_poke_ms) poke(&r, t);
+                if (t->st == T_SENSING && t->next_poke_ms < wake) wake = t->next_poke_ms;
+            }
             if (t->st == T_WAITING && evaluate(&r, t)) {
-                if (r.running < pl->concurrency && global_take()) start_try(&r, t);
+                if (pl->tasks[t->index].kind->poke) {
+                    start_sensor(&r, t);
+                    if (now >= t->next_poke_ms) poke(&r, t);
+                    if (t->st == T_SENSING && t->next_poke_ms < wake) wake = t->next_poke_ms;
+                } else if (r.running < pl->concurrency && global_take()) start_try(&r, t);
                 else t->st = T_WAITING, wake = now + 5; /* a slot frees soon */
             } else if (t->st == T_RETRY_WAIT) {
                 if (now >= t->next_try_ms) {

@@ -24,6 +24,9 @@ typedef struct ig_run_request {
     int64_t interval_start;      /* UTC seconds */
     int64_t interval_end;
     const char *resume_run_id;   /* continue an interrupted run: its succeeded tasks are kept */
+    bool resume_by_policy;       /* resuming after a crash: an interrupted try counts against the
+                                  * task's retries (a task with none left fails); otherwise (a
+                                  * person's --resume) interrupted tasks get another try */
     bool quiet;                  /* no progress lines on stderr */
     volatile sig_atomic_t *cancel; /* set to stop the run (SIGINT, daemon shutdown) */
 } ig_run_request;

@@ -42,7 +42,16 @@ struct ig_task_kind {
     /* run one try; return 0 on success. Must stop promptly when *cancel is
      * set or the deadline passes (IG_ERR_INTERRUPTED / "timed out"). */
     ig_rc (*run)(ig_task_ctx *ctx, ig_error *err);
+    /* Sensors have poke instead of run: 1 when the condition holds, 0 when
+     * not yet, -1 on error. The runner calls it every poke_interval from its
+     * own thread, holding no worker slot in between, until it holds or the
+     * sensor's timeout passes. It must be quick (a stat, a query). */
+    int (*poke)(ig_task_ctx *ctx, ig_error *err);
 };
+
+/* Sensor settings of a task: poke_interval (default 30s) and timeout
+ * (default 1h), in ms. */
+void ig_sensor_settings(const ig_task *t, int64_t *poke_ms, int64_t *timeout_ms);
 
 const ig_task_kind *ig_task_kind_find(const char *name);
 /* Names of all kinds (NULL-terminated, static). */

@@ -187,14 +187,168 @@ static ig_rc sql_run(ig_task_ctx *ctx, ig_error *err)
     return rc;
 }
 
+/* -------------------------------------------------------------- sensors */
+
+#include <glob.h>
+
+void ig_sensor_settings(const ig_task *t, int64_t *poke_ms, int64_t *timeout_ms)
+{
+    *poke_ms = 30000;
+    *timeout_ms = 3600000;
+    const ig_yaml *n;
+    if ((n = ig_yaml_get(t->node, "poke_interval")) && n->str) ig_parse_duration_ms(n->str, poke_ms);
+    if ((n = ig_yaml_get(t->node, "timeout")) && n->str) ig_parse_duration_ms(n->str, timeout_ms);
+    if (*poke_ms < 10) *poke_ms = 10;
+}
+
+static ig_rc sensor_common_check(const ig_yaml *node, ig_error *err)
+{
+    static const char *const keys[] = {"poke_interval", "timeout"};
+    for (int i = 0; i < 2; i++) {
+        const ig_yaml *n = ig_yaml_get(node, keys[i]);
+        const char *s;
+        int64_t ms;
+        if (!n) continue;
+        ig_rc rc = ig_yaml_str(n, keys[i], &s, err);
+        if (rc) return rc;
+        if (!ig_parse_duration_ms(s, &ms))
+            return ig_yaml_error(n, err, "%s: '%s' is not a duration (e.g. 30s, 10m, 2h)", keys[i], s);
+    }
+    return IG_OK;
+}
+
+static ig_rc require_str(const ig_yaml *node, const char *key, const char *kind, ig_error *err)
+{
+    const ig_yaml *n = ig_yaml_get(node, key);
+    if (!n) return ig_yaml_error(node, err, "a %s task needs %s:", kind, key);
+    const char *s;
+    return ig_yaml_str(n, key, &s, err);
+}
+
+static const char *const file_sensor_keys[] = {"path", "min_files", "poke_interval", "timeout", NULL};
+
+static ig_rc file_sensor_check(const ig_project *p, const ig_yaml *node, ig_error *err)
+{
+    ig_rc rc = require_str(node, "path", "wait_for_file", err);
+    return rc ? rc : sensor_common_check(node, err);
+}
+
+static int file_sensor_poke(ig_task_ctx *ctx, ig_error *err)
+{
+    char *pattern = ig_task_expand(ctx, ig_yaml_get(ctx->task->node, "path")->str);
+    char *full = ig_path_join(ctx->project->dir, pattern);
+    long want = 1;
+    const ig_yaml *m = ig_yaml_get(ctx->task->node, "min_files");
+    if (m && m->str) ig_parse_long(m->str, &want);
+    glob_t g;
+    int found = glob(full, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    if (found) globfree(&g);
+    fprintf(ctx->log, "[ingot] poke: %d file(s) match %s (want %ld)\n", found, pattern, want);
+    free(pattern);
+    free(full);
+    return found >= want ? 1 : 0;
+}
+
+static const char *const pipeline_sensor_keys[] = {"pipeline", "max_age", "poke_interval", "timeout", NULL};
+
+static ig_rc pipeline_sensor_check(const ig_project *p, const ig_yaml *node, ig_error *err)
+{
+    ig_rc rc = require_str(node, "pipeline", "wait_for_pipeline", err);
+    return rc ? rc : sensor_common_check(node, err);
+}
+
+/* Another pipeline has a successful run whose interval ends at or after the
+ * end of this run's interval; for a run with an empty interval (a manual run
+ * of an unscheduled pipeline), one that finished within max_age (24h). */
+static int pipeline_sensor_poke(ig_task_ctx *ctx, ig_error *err)
+{
+    const char *other = ig_yaml_get(ctx->task->node, "pipeline")->str;
+    int64_t max_age_ms = 86400000;
+    const ig_yaml *ma = ig_yaml_get(ctx->task->node, "max_age");
+    if (ma && ma->str) ig_parse_duration_ms(ma->str, &max_age_ms);
+    bool empty = ctx->interval_start == ctx->interval_end;
+    ig_param p[3] = {IG_P_TEXT(other), IG_P_TS(ctx->interval_end * 1000000),
+                     IG_P_TS(ig_wall_us() - max_age_ms * 1000)};
+    int64_t n = 0;
+    ig_wh_cursor *c;
+    if (ig_wh_query_params(ctx->wh, empty ? "SELECT count(*) FROM ingot.pipeline_runs WHERE pipeline = $1 "
+                                            "AND state = 'success' AND ($2 IS NULL OR finished_at >= $3)"
+                                          : "SELECT count(*) FROM ingot.pipeline_runs WHERE pipeline = $1 "
+                                            "AND state = 'success' AND data_interval_end >= $2 AND $3 IS NOT NULL",
+                           p, 3, &c, err))
+        return -1;
+    if (ig_wh_cursor_next(c, err) > 0) n = ig_wh_cursor_value(c, 0)->i;
+    ig_wh_cursor_close(c);
+    fprintf(ctx->log, "[ingot] poke: pipeline %s has %lld successful run(s) covering this interval\n",
+            other, (long long)n);
+    return n > 0;
+}
+
+static const char *const fresh_sensor_keys[] = {"relation", "column", "max_age", "poke_interval", "timeout", NULL};
+
+static ig_rc fresh_sensor_check(const ig_project *p, const ig_yaml *node, ig_error *err)
+{
+    ig_rc rc;
+    if ((rc = require_str(node, "relation", "wait_for_freshness", err))) return rc;
+    if ((rc = require_str(node, "column", "wait_for_freshness", err))) return rc;
+    if ((rc = require_str(node, "max_age", "wait_for_freshness", err))) return rc;
+    const ig_yaml *n = ig_yaml_get(node, "max_age");
+    int64_t ms;
+    if (!ig_parse_duration_ms(n->str, &ms))
+        return ig_yaml_error(n, err, "max_age: '%s' is not a duration (e.g. 30m, 2h)", n->str);
+    return sensor_common_check(node, err);
+}
+
+/* The newest value of `column` in `relation` is younger than max_age. */
+static int fresh_sensor_poke(ig_task_ctx *ctx, ig_error *err)
+{
+    const ig_yaml *node = ctx->task->node;
+    const char *rel = ig_yaml_get(node, "relation")->str, *col = ig_yaml_get(node, "column")->str;
+    int64_t max_ms = 0;
+    ig_parse_duration_ms(ig_yaml_get(node, "max_age")->str, &max_ms);
+    ig_buf sql = IG_BUF_INIT;
+    ig_buf_puts(&sql, "SELECT epoch_us(max(");
+    ig_wh_quote_ident(ctx->wh, &sql, col);
+    ig_buf_puts(&sql, ")::TIMESTAMP) FROM ");
+    const char *dot = strchr(rel, '.');
+    if (dot) {
+        char *schema = ig_strndup(rel, (size_t)(dot - rel));
+        ig_wh_quote_relation(ctx->wh, &sql, schema, dot + 1);
+        free(schema);
+    } else {
+        ig_wh_quote_ident(ctx->wh, &sql, rel);
+    }
+    char *newest = NULL;
+    ig_rc rc = ig_wh_query_text(ctx->wh, sql.data, &newest, err);
+    ig_buf_free(&sql);
+    if (rc) {
+        /* a relation that does not exist yet is "not yet", not an error */
+        fprintf(ctx->log, "[ingot] poke: %s\n", err->message);
+        ig_error_clear(err);
+        return 0;
+    }
+    int64_t age_ms = newest ? (ig_wall_us() - strtoll(newest, NULL, 10)) / 1000 : -1;
+    fprintf(ctx->log, "[ingot] poke: newest %s.%s is %s old (want under %.0fs)\n", rel, col,
+            newest ? "" : "(no rows)", (double)max_ms / 1000);
+    free(newest);
+    return age_ms >= 0 && age_ms <= max_ms;
+}
+
 /* ------------------------------------------------------------- registry */
 
 static const ig_task_kind kinds[] = {
-    {"shell", "run a command", shell_keys, shell_check, shell_run},
-    {"sql", "run SQL statements on the warehouse", sql_keys, sql_check, sql_run},
+    {"shell", "run a command", shell_keys, shell_check, shell_run, NULL},
+    {"sql", "run SQL statements on the warehouse", sql_keys, sql_check, sql_run, NULL},
+    {"wait_for_file", "wait for files matching a glob", file_sensor_keys, file_sensor_check, NULL,
+     file_sensor_poke},
+    {"wait_for_pipeline", "wait for another pipeline's run covering this interval",
+     pipeline_sensor_keys, pipeline_sensor_check, NULL, pipeline_sensor_poke},
+    {"wait_for_freshness", "wait until a table has rows newer than max_age", fresh_sensor_keys,
+     fresh_sensor_check, NULL, fresh_sensor_poke},
 };
 
-static const char *const kind_names[] = {"shell", "sql", NULL};
+static const char *const kind_names[] = {"shell", "sql", "wait_for_file", "wait_for_pipeline",
+                                         "wait_for_freshness", NULL};
 
 const ig_task_kind *ig_task_kind_find(const char *name)
 {

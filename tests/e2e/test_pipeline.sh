@@ -274,3 +274,47 @@ Y
   expect_eq "$(q "select state from ingot.pipeline_runs where run_id = '$runid'")" success
   expect_eq "$(q "select max(try_number) from ingot.task_runs where run_id = '$runid' and task = 'slow'")" 2
 }
+
+test_pipeline_sensors() {
+  pipeline_project <<'Y'
+pipelines:
+  upstream:
+    tasks: [{name: a, kind: shell, command: "true"}]
+  p:
+    concurrency: 1
+    tasks:
+      - {name: wait_drop, kind: wait_for_file, path: "drop/*.csv", poke_interval: 100ms, timeout: 20s}
+      - {name: busy, kind: shell, command: "sleep 0.5; touch busy-done"}
+      - {name: after_drop, kind: shell, command: "touch after-drop", depends_on: wait_drop}
+      - {name: never, kind: wait_for_file, path: "nothing/*.x", poke_interval: 100ms, timeout: 500ms}
+      - {name: fresh, kind: wait_for_freshness, relation: gold.events, column: at, max_age: 1h, poke_interval: 100ms, timeout: 1s}
+Y
+  mkdir drop
+  ( sleep 1.5; touch drop/a.csv ) &
+  run "$INGOT" pipeline run p; expect_rc 14
+  # the sensor waited without holding the only slot: busy ran meanwhile
+  [ -e busy-done ] || fail "busy did not run while the sensor waited"
+  [ -e after-drop ] || fail "the task after the file sensor did not run"
+  expect_err "never                    FAILED"
+  expect_err "sensor timed out after 500ms"
+  # gold.events does not exist: the freshness sensor keeps waiting, then times out
+  expect_eq "$(q "select state from ingot.task_runs where task = 'wait_drop' order by started_at desc limit 1")" success
+  run "$INGOT" pipeline logs p --task wait_drop; expect_out "poke: 0 file(s) match drop/*.csv"; expect_out "condition met"
+}
+
+test_pipeline_freshness_and_pipeline_sensors() {
+  pipeline_project <<'Y'
+pipelines:
+  upstream:
+    tasks:
+      - {name: load, kind: sql, sql: "create table gold.events as select now()::timestamp as at"}
+  downstream:
+    tasks:
+      - {name: wait_upstream, kind: wait_for_pipeline, pipeline: upstream, poke_interval: 100ms, timeout: 2s}
+      - {name: wait_fresh, kind: wait_for_freshness, relation: gold.events, column: at, max_age: 1h, poke_interval: 100ms, timeout: 2s}
+Y
+  run "$INGOT" pipeline run downstream; expect_rc 14
+  expect_err "sensor timed out"
+  run "$INGOT" pipeline run upstream; expect_ok
+  run "$INGOT" pipeline run downstream; expect_ok
+}
