@@ -37,6 +37,7 @@ struct ig_wh_driver {
     const ig_value *(*value)(ig_wh_cursor *c, size_t col);
     int64_t (*rows_changed)(const ig_wh_cursor *c);
     bool (*is_query)(const ig_wh_cursor *c);
+    const char *(*statement)(const ig_wh_cursor *c);
     void (*cursor_close)(ig_wh_cursor *c);
     ig_rc (*appender_open)(ig_wh *wh, const char *schema, const char *table,
                            ig_wh_appender **out, ig_error *err);

@@ -82,6 +82,7 @@ int ig_wh_cursor_next(ig_wh_cursor *c, ig_error *err) { return c->drv->next(c, e
 const ig_value *ig_wh_cursor_value(ig_wh_cursor *c, size_t col) { return c->drv->value(c, col); }
 int64_t ig_wh_cursor_rows_changed(const ig_wh_cursor *c) { return c->drv->rows_changed(c); }
 bool ig_wh_cursor_is_query(const ig_wh_cursor *c) { return c->drv->is_query(c); }
+const char *ig_wh_cursor_statement(const ig_wh_cursor *c) { return c->drv->statement(c); }
 void ig_wh_cursor_close(ig_wh_cursor *c)
 {
     if (c) c->drv->cursor_close(c);

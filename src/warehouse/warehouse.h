@@ -133,6 +133,10 @@ const ig_value *ig_wh_cursor_value(ig_wh_cursor *c, size_t col);
 int64_t ig_wh_cursor_rows_changed(const ig_wh_cursor *c);
 /* Whether the statement returns rows (a query) or a count of changed rows. */
 bool ig_wh_cursor_is_query(const ig_wh_cursor *c);
+/* The kind of the statement that produced the result, in upper case:
+ * "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "COPY",
+ * "SET", "TRANSACTION", ... or "OTHER". Static storage. */
+const char *ig_wh_cursor_statement(const ig_wh_cursor *c);
 void ig_wh_cursor_close(ig_wh_cursor *c);
 
 /* Convenience: the first column of the first row as text (caller frees with

@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sqlsplit.h"
 #include "core/str.h"
 
 #include <ctype.h>
@@ -42,6 +43,7 @@ typedef struct duck_cursor {
     ig_buf text;
     bool done, is_query;
     int64_t changed;
+    const char *statement;
 } duck_cursor;
 
 typedef struct duck_appender {
@@ -233,15 +235,69 @@ static ig_rc sql_error(const char *sql, const char *msg, ig_error *err)
             }
         }
     }
-    if (!err->line) {
-        /* Binder errors carry no caret; some messages end with the detail */
-        if (nl && nl[1]) {
-            const char *d = nl;
-            while (*d == '\n') d++;
-            if (!strstr(d, "LINE ")) ig_err_detail(err, "%s", d);
+    /* The lines between the first and "LINE n:" say more: "Did you mean
+     * ..." is a hint, the rest ("Candidate bindings: ...") detail. */
+    if (nl) {
+        ig_buf detail = IG_BUF_INIT;
+        const char *p = nl + 1;
+        while (*p) {
+            const char *e = strchr(p, '\n');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (len >= 5 && !strncmp(p, "LINE ", 5)) break;
+            if (len >= 12 && !strncmp(p, "Did you mean", 12)) {
+                ig_err_hint(err, "%.*s", (int)len, p);
+            } else if (len) {
+                if (detail.len) ig_buf_putc(&detail, '\n');
+                ig_buf_append(&detail, p, len);
+            }
+            if (!e) break;
+            p = e + 1;
         }
+        if (detail.len) ig_err_detail(err, "%s", detail.data);
+        ig_buf_free(&detail);
     }
     return IG_ERR_SQL;
+}
+
+/* An error in statement k of n. DuckDB places positions of a later
+ * statement against the whole text but shows that statement's own text,
+ * so its caret is off (or missing). Prepare the statement's text alone to
+ * get a position relative to it, then map that back onto the whole text;
+ * when our split does not agree with DuckDB's, give no position rather
+ * than a wrong one. */
+static ig_rc stmt_error(duckdb_connection con, const char *sql, idx_t k, idx_t n, const char *msg,
+                        ig_error *err)
+{
+    if (k == 0) return sql_error(sql, msg, err);
+    size_t len = strlen(sql);
+    ig_sql_span *spans = ig_malloc((n + 1) * sizeof *spans);
+    ig_sql_scan scan = ig_sql_split(sql, len, spans, n + 1);
+    ig_rc rc = IG_ERR_SQL;
+    bool placed = false;
+    if (scan.nstatements == n && !scan.unterminated) {
+        char *text = ig_strndup(sql + spans[k].start, spans[k].end - spans[k].start);
+        duckdb_prepared_statement st = NULL;
+        if (duckdb_prepare(con, text, &st) == DuckDBError) {
+            rc = sql_error(text, duckdb_prepare_error(st), err);
+            if (err && err->line > 0) {
+                int base = 0;
+                size_t line_start = 0;
+                for (size_t i = 0; i < spans[k].start; i++)
+                    if (sql[i] == '\n') base++, line_start = i + 1;
+                if (err->line == 1) err->column += (int)(spans[k].start - line_start);
+                err->line += base;
+            }
+            placed = true;
+        }
+        duckdb_destroy_prepare(&st);
+        free(text);
+    }
+    free(spans);
+    if (!placed) {
+        rc = sql_error("", msg, err);
+        if (err) err->line = err->column = 0;
+    }
+    return rc;
 }
 
 static ig_rc d_exec(ig_wh *wh, const char *sql, ig_error *err)
@@ -320,7 +376,7 @@ static ig_rc d_query(ig_wh *wh, const char *sql, const ig_param *params, size_t 
     for (idx_t i = 0; i < n && !rc; i++) {
         duckdb_prepared_statement st = NULL;
         if (duckdb_prepare_extracted_statement(w->con, ex, i, &st) == DuckDBError) {
-            rc = sql_error(sql, duckdb_prepare_error(st), err);
+            rc = stmt_error(w->con, sql, i, n, duckdb_prepare_error(st), err);
             duckdb_destroy_prepare(&st);
             break;
         }
@@ -371,6 +427,23 @@ static ig_rc d_query(ig_wh *wh, const char *sql, const ig_param *params, size_t 
         return rc;
     }
     c->is_query = duckdb_result_return_type(c->result) == DUCKDB_RESULT_TYPE_QUERY_RESULT;
+    static const struct { duckdb_statement_type t; const char *name; } kinds[] = {
+        {DUCKDB_STATEMENT_TYPE_SELECT, "SELECT"}, {DUCKDB_STATEMENT_TYPE_INSERT, "INSERT"},
+        {DUCKDB_STATEMENT_TYPE_UPDATE, "UPDATE"}, {DUCKDB_STATEMENT_TYPE_DELETE, "DELETE"},
+        {DUCKDB_STATEMENT_TYPE_CREATE, "CREATE"}, {DUCKDB_STATEMENT_TYPE_CREATE_FUNC, "CREATE"},
+        {DUCKDB_STATEMENT_TYPE_DROP, "DROP"}, {DUCKDB_STATEMENT_TYPE_ALTER, "ALTER"},
+        {DUCKDB_STATEMENT_TYPE_COPY, "COPY"}, {DUCKDB_STATEMENT_TYPE_EXPLAIN, "EXPLAIN"},
+        {DUCKDB_STATEMENT_TYPE_TRANSACTION, "TRANSACTION"}, {DUCKDB_STATEMENT_TYPE_SET, "SET"},
+        {DUCKDB_STATEMENT_TYPE_VARIABLE_SET, "SET"}, {DUCKDB_STATEMENT_TYPE_PRAGMA, "PRAGMA"},
+        {DUCKDB_STATEMENT_TYPE_ATTACH, "ATTACH"}, {DUCKDB_STATEMENT_TYPE_DETACH, "DETACH"},
+        {DUCKDB_STATEMENT_TYPE_EXPORT, "EXPORT"}, {DUCKDB_STATEMENT_TYPE_VACUUM, "VACUUM"},
+        {DUCKDB_STATEMENT_TYPE_ANALYZE, "ANALYZE"}, {DUCKDB_STATEMENT_TYPE_CALL, "CALL"},
+        {DUCKDB_STATEMENT_TYPE_LOAD, "LOAD"},
+    };
+    duckdb_statement_type stype = duckdb_result_statement_type(c->result);
+    c->statement = "OTHER";
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (kinds[k].t == stype) c->statement = kinds[k].name;
     if (!c->is_query) c->changed = (int64_t)duckdb_rows_changed(&c->result);
     c->ncols = duckdb_column_count(&c->result);
     c->names = ig_calloc(c->ncols, sizeof(char *));
@@ -402,6 +475,7 @@ static ig_type d_coltype(const ig_wh_cursor *c, size_t i) { return ((const duck_
 static const char *d_coltype_name(const ig_wh_cursor *c, size_t i) { return ((const duck_cursor *)c)->type_names[i]; }
 static int64_t d_rows_changed(const ig_wh_cursor *c) { return ((const duck_cursor *)c)->changed; }
 static bool d_is_query(const ig_wh_cursor *c) { return ((const duck_cursor *)c)->is_query; }
+static const char *d_statement(const ig_wh_cursor *c) { return ((const duck_cursor *)c)->statement; }
 
 static int d_next(ig_wh_cursor *cur, ig_error *err)
 {
@@ -532,6 +606,7 @@ const ig_wh_driver ig__wh_duckdb = {
     .value = d_value,
     .rows_changed = d_rows_changed,
     .is_query = d_is_query,
+    .statement = d_statement,
     .cursor_close = d_cursor_close,
     .appender_open = d_appender_open,
     .append_null = d_append_null,

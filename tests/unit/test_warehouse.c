@@ -153,6 +153,25 @@ static void statements_and_errors(void **state)
     assert_non_null(strstr(e.message, "syntax error"));
     assert_int_equal(e.line, 2);
     assert_int_equal(e.column, 9); /* "2 frm" is "2 AS frm"; the error is at t */
+    /* a later statement's error is placed in the whole text, and DuckDB's
+     * candidates and suggestions become detail and hint */
+    assert_int_equal(ig_wh_exec(wh, "create table u(nope1 int, other int)", &e), 0);
+    assert_int_equal(ig_wh_query(wh, "select 1;\nselect\n  nope from u;", &c, &e), IG_ERR_SQL);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 3);
+    assert_non_null(strstr(e.detail, "Candidate bindings"));
+    assert_int_equal(ig_wh_query(wh, "select 1; select nope from u", &c, &e), IG_ERR_SQL);
+    assert_int_equal(e.line, 1);
+    assert_int_equal(e.column, 18);
+    assert_int_equal(ig_wh_query(wh, "select * from uu", &c, &e), IG_ERR_SQL);
+    assert_non_null(strstr(e.hint, "Did you mean \"u\"?"));
+    /* statement kinds */
+    assert_int_equal(ig_wh_query(wh, "create table v(a int)", &c, &e), 0);
+    assert_string_equal(ig_wh_cursor_statement(c), "CREATE");
+    ig_wh_cursor_close(c);
+    assert_int_equal(ig_wh_query(wh, "insert into v values (1)", &c, &e), 0);
+    assert_string_equal(ig_wh_cursor_statement(c), "INSERT");
+    ig_wh_cursor_close(c);
     assert_int_equal(ig_wh_exec(wh, "select * from no_such_table", &e), IG_ERR_SQL);
     assert_non_null(strstr(e.message, "no_such_table"));
     assert_int_equal(ig_wh_query(wh, "  ", &c, &e), IG_ERR_SQL);
