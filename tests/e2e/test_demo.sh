@@ -1,0 +1,195 @@
+# End-to-end tests of `ingot demo`: the report, the tables of each layer and
+# how they relate, determinism across reruns, and the folders it refuses.
+# Most run at --scale 0.05 (a second or two); the full size is tagged slow.
+
+SLOW="test_demo_full_scale"
+
+demo_small() { "$INGOT" demo "${1:-shop}" --scale 0.05 --seed "${2:-42}" "${@:3}"; }
+
+# qd SQL: one value from the demo project in ./shop, as CSV without header.
+qd() { "$INGOT" -C "${DEMO_DIR:-shop}" query --format csv --no-header "$1"; }
+
+# Every gold table, each sorted by all its columns, as one text (to compare runs).
+gold_dump() {
+  for t in fct_orders dim_customers revenue_by_month top_products funnel; do
+    echo "== $t"
+    "$INGOT" -C "${1:-shop}" query --format csv "SELECT * FROM gold.$t ORDER BY ALL"
+  done
+}
+
+test_demo_report() {
+  run demo_small shop
+  expect_ok
+  expect_out "Revenue by month"
+  expect_out "Top 10 products"
+  expect_out "Conversion funnel"
+  expect_out "page_view"
+  expect_out "order_completed"
+  expect_out "Rows per layer"
+  expect_out "Time per step"
+  expect_err "generating customers"
+  expect_err "generating web_events"
+  expect_err "bronze: 6 tables"
+  expect_err "silver: 6 tables"
+  expect_err "gold: 5 tables"
+  # twelve months of revenue, each with a bar
+  n=$(grep -cE '^  20[0-9]{2}-[0-9]{2} ' <<<"$OUT")
+  expect_eq "$n" 12 "months in the report"
+  # ten products ranked
+  grep -qE '^  10  ' <<<"$OUT" || fail "no 10th product in the report"
+  [ -f shop/ingot.yml ] || fail "no ingot.yml"
+  [ -f shop/.ingot-demo ] || fail "no demo marker"
+  for s in customers products orders order_items payments; do
+    [ -s "shop/lake/raw/demo/$s/dt=2026-01-01/$s.csv" ] || fail "no raw $s file"
+  done
+  [ -s shop/lake/raw/demo/web_events/dt=2026-01-01/web_events.ndjson ] || fail "no raw web events"
+}
+
+# check_all SQL...: each argument is "name|boolean SQL expression"; all are
+# evaluated in one query (one warehouse open) and every false one is named.
+check_all() {
+  local sql="" sep="" c
+  for c in "$@"; do
+    sql="$sql$sep SELECT '${c%%|*}' AS name, coalesce((${c#*|}), false) AS ok"
+    sep=" UNION ALL"
+  done
+  local res
+  res=$(qd "SELECT name FROM ($sql) WHERE NOT ok") || fail "checks did not run: $res"
+  [ -z "$res" ] || fail "checks failed: $(tr '\n' ' ' <<<"$res")"
+}
+
+test_demo_layers() {
+  run demo_small shop
+  expect_ok
+  raw=shop/lake/raw/demo
+  orders=$(($(wc -l < $raw/orders/dt=2026-01-01/orders.csv) - 1))
+  events=$(wc -l < $raw/web_events/dt=2026-01-01/web_events.ndjson)
+  check_all \
+    "bronze tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bronze' AND table_name LIKE 'demo__%') = 6" \
+    "silver tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'silver' AND table_name IN ('customers','products','orders','order_items','payments','web_events')) = 6" \
+    "gold tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'gold' AND table_name IN ('fct_orders','dim_customers','revenue_by_month','top_products','funnel')) = 5" \
+    "bronze keeps every line|(SELECT count(*) FROM bronze.demo__orders) = $orders" \
+    "bronze row numbers|(SELECT max(_ingot_row_number) FROM bronze.demo__orders) = $orders" \
+    "bronze load columns|(SELECT count(*) FROM bronze.demo__orders WHERE _ingot_source_file = 'raw/demo/orders/dt=2026-01-01/orders.csv' AND _ingot_batch_id LIKE 'demo-%' AND _ingot_loaded_at IS NOT NULL) = $orders" \
+    "bronze events|(SELECT count(*) FROM bronze.demo__web_events) = $events" \
+    "events deduplicated|(SELECT count(*) - count(DISTINCT event_id) FROM silver.web_events) = 0" \
+    "duplicates existed|(SELECT count(*) FROM silver.web_events) < $events" \
+    "customers deduplicated|(SELECT count(DISTINCT customer_id) FROM bronze.demo__customers) = (SELECT count(*) FROM silver.customers)" \
+    "customer versions existed|(SELECT count(*) FROM bronze.demo__customers) > (SELECT count(*) FROM silver.customers)" \
+    "items deduplicated|(SELECT count(DISTINCT order_item_id) FROM bronze.demo__order_items) = (SELECT count(*) FROM silver.order_items)" \
+    "emails clean|(SELECT count(*) FROM silver.customers WHERE email <> lower(trim(email))) = 0" \
+    "dirty emails existed|(SELECT count(*) FROM bronze.demo__customers WHERE email <> lower(trim(email))) > 0" \
+    "null emails kept|(SELECT count(*) FROM silver.customers WHERE email IS NULL) > 0" \
+    "statuses|(SELECT string_agg(DISTINCT status, '|' ORDER BY status) FROM silver.orders) = 'cancelled|completed|processing|returned'" \
+    "countries|(SELECT count(*) FROM silver.customers WHERE country <> upper(country)) = 0" \
+    "one row per order|(SELECT count(*) FROM gold.fct_orders) = (SELECT count(*) FROM silver.orders)" \
+    "completed revenue|(SELECT sum(revenue) FROM gold.fct_orders WHERE status = 'completed') = (SELECT sum(i.line_amount) FROM silver.order_items i JOIN silver.orders o USING (order_id) WHERE o.status = 'completed')" \
+    "revenue by month|(SELECT sum(revenue) FROM gold.revenue_by_month) = (SELECT sum(revenue) FROM gold.fct_orders WHERE is_completed)" \
+    "lifetime value|(SELECT sum(lifetime_value) FROM gold.dim_customers) = (SELECT sum(revenue) FROM gold.fct_orders WHERE is_completed)" \
+    "top products|(SELECT sum(revenue) FROM gold.top_products) = (SELECT sum(revenue) FROM gold.fct_orders WHERE is_completed)" \
+    "paid in full|(SELECT count(*) FROM gold.fct_orders WHERE is_completed AND net_paid <> revenue) = 0" \
+    "dim_customers rows|(SELECT count(*) FROM gold.dim_customers) = (SELECT count(*) FROM silver.customers)" \
+    "funnel steps|(SELECT count(*) FROM gold.funnel) = 5" \
+    "funnel narrows|(SELECT count(*) FROM (SELECT sessions < lead(sessions) OVER (ORDER BY step_order) AS wider FROM gold.funnel) WHERE wider) = 0" \
+    "funnel end|(SELECT sessions FROM gold.funnel WHERE step = 'order_completed') = (SELECT count(DISTINCT session_id) FROM silver.web_events WHERE event_type = 'order_completed')" \
+    "bots left out|(SELECT sessions FROM gold.funnel WHERE step = 'page_view') < (SELECT count(DISTINCT session_id) FROM silver.web_events)" \
+    "run recorded|(SELECT count(*) FROM ingot.runs WHERE kind = 'demo' AND status = 'success') = 1"
+  # the checker itself catches a false check
+  if (check_all "always false|1 = 2") 2>/dev/null; then fail "check_all passed a false check"; fi
+}
+
+test_demo_rerun_is_identical() {
+  run demo_small shop
+  expect_ok
+  gold_dump shop > first.txt
+  md5sum shop/lake/raw/demo/*/*/* > first.md5
+  run demo_small shop
+  expect_ok
+  gold_dump shop > second.txt
+  cmp -s first.txt second.txt || fail "gold differs between runs: $(diff first.txt second.txt | head -5)"
+  md5sum -c --quiet first.md5 || fail "raw files differ between runs"
+  # and the same in another folder: the data depends only on seed and scale
+  run demo_small other
+  expect_ok
+  gold_dump other > third.txt
+  cmp -s first.txt third.txt || fail "gold differs in another folder"
+  expect_eq "$(DEMO_DIR=shop qd "SELECT count(*) FROM ingot.runs WHERE kind = 'demo'")" 2 "two runs recorded"
+}
+
+test_demo_seed_changes_data() {
+  run demo_small a 1
+  expect_ok
+  run demo_small b 2
+  expect_ok
+  ra=$(DEMO_DIR=a qd 'SELECT sum(revenue) FROM gold.revenue_by_month')
+  rb=$(DEMO_DIR=b qd 'SELECT sum(revenue) FROM gold.revenue_by_month')
+  [ "$ra" != "$rb" ] || fail "seeds 1 and 2 gave the same revenue ($ra)"
+}
+
+test_demo_default_folder_and_quiet() {
+  run "$INGOT" demo --scale 0.02 --quiet --no-report
+  expect_ok
+  expect_eq "$OUT" "" "stdout with --no-report"
+  expect_eq "$ERR" "" "stderr with --quiet"
+  [ -f demo-shop/ingot.yml ] || fail "demo-shop not created"
+  expect_eq "$(DEMO_DIR=demo-shop qd 'SELECT count(*) FROM gold.funnel')" 5 "gold built"
+}
+
+test_demo_with_C() {
+  mkdir work
+  run "$INGOT" -C work demo shop --scale 0.02 --quiet
+  expect_ok
+  [ -f work/shop/ingot.yml ] || fail "-C not honoured: $(ls -R | head)"
+}
+
+test_demo_refuses_other_project() {
+  run "$INGOT" init mine
+  expect_ok
+  cp mine/ingot.yml before.yml
+  run demo_small mine
+  expect_rc 2
+  expect_err "did not create"
+  expect_err "hint:"
+  cmp -s mine/ingot.yml before.yml || fail "ingot.yml was changed"
+  [ ! -d mine/lake/raw/demo ] || fail "demo data written into another project"
+}
+
+test_demo_refuses_nonempty_folder() {
+  mkdir stuff
+  echo keep > stuff/notes.txt
+  run demo_small stuff
+  expect_rc 2
+  expect_err "not empty"
+  [ ! -f stuff/ingot.yml ] || fail "project scaffolded into a non-empty folder"
+  echo x > afile
+  run demo_small afile
+  expect_rc 2
+  expect_err "not a folder"
+}
+
+test_demo_bad_options() {
+  run "$INGOT" demo shop --scale 0
+  expect_rc 2
+  expect_err "--scale"
+  run "$INGOT" demo shop --scale lots
+  expect_rc 2
+  expect_err "lots"
+  run "$INGOT" demo shop --seed -3
+  expect_rc 2
+  expect_err "--seed"
+  run "$INGOT" demo a b
+  expect_rc 2
+  [ ! -e shop ] || fail "a folder was created despite bad options"
+}
+
+test_demo_full_scale() {
+  start=$(date +%s)
+  run "$INGOT" demo shop
+  expect_ok
+  took=$(($(date +%s) - start))
+  echo "full demo took ${took}s"
+  expect_eq "$(qd 'SELECT count(*) FROM silver.orders')" 60000 "orders at scale 1"
+  n=$(qd 'SELECT count(*) FROM silver.customers')
+  expect_eq "$n" 20000 "customers at scale 1"
+  [ "$took" -lt 60 ] || fail "the demo took ${took}s"
+}
