@@ -98,6 +98,8 @@ ig_rc cmd_demo(ig_cli *cli);
 ig_rc cmd_version(ig_cli *cli);
 ig_rc cmd_help(ig_cli *cli);
 ig_rc cmd_pipeline(ig_cli *cli);
+ig_rc cmd_ingest(ig_cli *cli);
+extern const ig_opt ig_opts_ingest[];
 
 /* Option tables of the commands (defined beside each command). */
 extern const ig_opt ig_opts_init[], ig_opts_validate[], ig_opts_query[], ig_opts_demo[],

@@ -32,6 +32,13 @@ const ig_command ig_commands[] = {
      "fictional shop's data, lands it in bronze, builds silver and gold, and prints\n"
      "a short report (revenue by month, top products, conversion funnel).",
      ig_opts_demo},
+    {"ingest", cmd_ingest, IG_CMD_WAREHOUSE, "Land files in the lake and load them into bronze",
+     "ingot ingest file PATH... --source NAME [options] | ingot ingest SOURCE... | ingot ingest --all",
+     "Lands each file in the lake's raw zone (lake/raw/SOURCE/STREAM/dt=.../), then loads it\n"
+     "into bronze.SOURCE__STREAM exactly once: a file whose content is already loaded is\n"
+     "skipped (unless --force); unreadable rows go to bronze.SOURCE__STREAM__rejects.\n"
+     "SOURCE names a files or http_file source in ingot.yml. See docs/ingest.md.",
+     ig_opts_ingest},
     {"pipeline", cmd_pipeline, IG_CMD_WAREHOUSE, "Run, schedule and inspect pipelines",
      "ingot pipeline list|run|status|history|logs|backfill|pause|unpause [NAME] [options]",
      "Pipelines are named DAGs of tasks declared under 'pipelines:' in ingot.yml\n"

@@ -45,6 +45,26 @@ static const migration migrations[] = {
      /* the daemon's live state of each pipeline (paused or not) */
      "CREATE TABLE ingot.pipeline_state ("
      "  pipeline VARCHAR PRIMARY KEY, paused BOOLEAN NOT NULL, updated_at TIMESTAMP NOT NULL);"},
+    {3, "lake: loads, schema_changes, source_state",
+     /* One row per batch landed in the lake (lake/raw/...) and its outcome
+      * ('loaded' or 'failed'), written in the transaction that loads it. No
+      * PRIMARY KEY: DuckDB checks keys eagerly inside a transaction, and a
+      * retried batch replaces its 'failed' row (delete + insert) in one. */
+     "CREATE TABLE ingot.loads ("
+     "  batch_id VARCHAR NOT NULL, source VARCHAR NOT NULL, stream VARCHAR NOT NULL,"
+     "  relation VARCHAR, original_name VARCHAR, source_uri VARCHAR, source_size BIGINT,"
+     "  source_mtime TIMESTAMP, raw_path VARCHAR NOT NULL, format VARCHAR, bytes BIGINT,"
+     "  sha256 VARCHAR, rows_accepted BIGINT, rows_rejected BIGINT, status VARCHAR NOT NULL,"
+     "  message VARCHAR, received_at TIMESTAMP, loaded_at TIMESTAMP, run_id VARCHAR);"
+     /* Bronze schema evolution: columns added and types widened, by batch. */
+     "CREATE TABLE ingot.schema_changes ("
+     "  batch_id VARCHAR NOT NULL, relation VARCHAR NOT NULL, column_name VARCHAR NOT NULL,"
+     "  change VARCHAR NOT NULL, old_type VARCHAR, new_type VARCHAR, changed_at TIMESTAMP NOT NULL);"
+     /* State of a lake source (an HTTP ETag, a cursor) committed with the
+      * load that used it; one row per (source, stream, key). */
+     "CREATE TABLE ingot.source_state ("
+     "  source VARCHAR NOT NULL, stream VARCHAR NOT NULL, key VARCHAR NOT NULL, value JSON,"
+     "  batch_id VARCHAR, updated_at TIMESTAMP NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -1403,7 +1403,7 @@ static void row_end(part *p, ig_xlsx_sheet *s)
     bool sorted = true;
     for (size_t i = 1; i < s->nrecs && sorted; i++) sorted = s->recs[i - 1].col < s->recs[i].col;
     if (!sorted) { /* out of order or duplicates: order by column, keep the last written */
-        qsort(s->recs, s->nrecs, sizeof *s->recs, rec_cmp);
+        if (s->nrecs) qsort(s->recs, s->nrecs, sizeof *s->recs, rec_cmp);
         size_t w = 0;
         for (size_t i = 0; i < s->nrecs; i++) {
             if (w && s->recs[w - 1].col == s->recs[i].col) w--;
