@@ -92,10 +92,13 @@ e2e: $(BUILD)/ingot
 test:
 	@scripts/bootstrap.sh --test
 	@$(MAKE) --no-print-directory $(BUILD)/ingot $(UNIT_BINS)
-	@INGOT=$(CURDIR)/$(BUILD)/ingot tests/run_all.sh $(UNIT_BINS)
+	@INGOT=$(CURDIR)/$(BUILD)/ingot E2E_ARGS="$(E2E_ARGS)" tests/run_all.sh $(UNIT_BINS)
 
+# Under the sanitizers: every unit test and the end-to-end tests not tagged
+# slow (DuckDB runs several times slower under ASan).
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CC=$(CC) CFLAGS="-O1 -g" test
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CC=$(CC) CFLAGS="-O1 -g" \
+	  E2E_ARGS="$(or $(ASAN_E2E_ARGS),--fast)" test
 
 demo:
 	@scripts/bootstrap.sh
