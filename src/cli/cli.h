@@ -100,6 +100,8 @@ ig_rc cmd_help(ig_cli *cli);
 ig_rc cmd_pipeline(ig_cli *cli);
 ig_rc cmd_ingest(ig_cli *cli);
 extern const ig_opt ig_opts_ingest[];
+ig_rc cmd_source(ig_cli *cli);
+extern const ig_opt ig_opts_source[];
 
 /* Option tables of the commands (defined beside each command). */
 extern const ig_opt ig_opts_init[], ig_opts_validate[], ig_opts_query[], ig_opts_demo[],

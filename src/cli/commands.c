@@ -39,6 +39,13 @@ const ig_command ig_commands[] = {
      "skipped (unless --force); unreadable rows go to bronze.SOURCE__STREAM__rejects.\n"
      "SOURCE names a files or http_file source in ingot.yml. See docs/ingest.md.",
      ig_opts_ingest},
+    {"source", cmd_source, IG_CMD_PROJECT, "Connectors: check, discover and sync a source",
+     "ingot source list|spec|check|discover|sync|state [NAME] [options]",
+     "Databases (postgres, mysql/mariadb) and REST APIs declared in ingot.yml under\n"
+     "'sources:'. 'check' tests the connection, 'discover' lists the streams with\n"
+     "their columns and types, 'sync' lands them in bronze (and silver for\n"
+     "incremental_dedup streams), committing each batch with its state.",
+     ig_opts_source},
     {"pipeline", cmd_pipeline, IG_CMD_WAREHOUSE, "Run, schedule and inspect pipelines",
      "ingot pipeline list|run|status|history|logs|backfill|pause|unpause [NAME] [options]",
      "Pipelines are named DAGs of tasks declared under 'pipelines:' in ingot.yml\n"

@@ -65,6 +65,20 @@ static const migration migrations[] = {
      "CREATE TABLE ingot.source_state ("
      "  source VARCHAR NOT NULL, stream VARCHAR NOT NULL, key VARCHAR NOT NULL, value JSON,"
      "  batch_id VARCHAR, updated_at TIMESTAMP NOT NULL);"},
+    {4, "connector state and batches",
+     /* One row per (source, stream): the state that covers every row in
+      * bronze, written in the same transaction as those rows. No PRIMARY KEY:
+      * DuckDB checks unique keys eagerly inside a transaction, and the sync
+      * engine updates a row several times in one. */
+     "CREATE TABLE ingot.connector_state ("
+     "  source VARCHAR NOT NULL, stream VARCHAR NOT NULL, mode VARCHAR NOT NULL,"
+     "  cursor_field VARCHAR, cursor_value VARCHAR, state JSON, columns JSON,"
+     "  load_id VARCHAR, updated_at TIMESTAMP NOT NULL);"
+     /* Each committed batch of a connector sync and its raw file. */
+     "CREATE TABLE ingot.connector_batches ("
+     "  load_id VARCHAR NOT NULL, batch INTEGER NOT NULL, source VARCHAR NOT NULL,"
+     "  stream VARCHAR NOT NULL, raw_file VARCHAR, rows BIGINT, bytes BIGINT, sha256 VARCHAR,"
+     "  cursor_value VARCHAR, committed_at TIMESTAMP NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
