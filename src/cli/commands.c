@@ -46,6 +46,28 @@ const ig_command ig_commands[] = {
      "their columns and types, 'sync' lands them in bronze (and silver for\n"
      "incremental_dedup streams), committing each batch with its state.",
      ig_opts_source},
+    {"compile", cmd_compile, 0, "Compile the dbt project's models to SQL",
+     "ingot compile [--select SPEC] [options]",
+     "Renders every selected model with the dbt context and writes the SQL to\n"
+     "target/compiled/<package>/<path>. Templates that query the warehouse\n"
+     "(run_query, is_incremental) see it as it is.",
+     ig_opts_compile},
+    {"run", cmd_run, 0, "Build the dbt project's models in the warehouse",
+     "ingot run [--select SPEC] [--threads N] [--full-refresh] [options]",
+     "Parses the dbt project (dbt_project.yml, models, macros, packages), compiles\n"
+     "each selected model and materializes it (view, table, incremental, ephemeral)\n"
+     "in DAG order, N at a time. A failed model skips its descendants. Writes the\n"
+     "compiled SQL to target/compiled and what ran to target/run.",
+     ig_opts_run},
+    {"parse", cmd_parse, 0, "Check the dbt project: templates, YAML, refs, cycles",
+     "ingot parse [options]",
+     "Reads and parses every file of the dbt project and its packages and builds\n"
+     "the DAG, reporting the first problem with file:line:column.",
+     ig_opts_parse},
+    {"deps", cmd_deps, 0, "Install the dbt packages of packages.yml",
+     "ingot deps [--project-dir DIR]",
+     "Installs the local: packages listed in packages.yml into dbt_packages/.",
+     ig_opts_deps},
     {"pipeline", cmd_pipeline, IG_CMD_WAREHOUSE, "Run, schedule and inspect pipelines",
      "ingot pipeline list|run|status|history|logs|backfill|pause|unpause [NAME] [options]",
      "Pipelines are named DAGs of tasks declared under 'pipelines:' in ingot.yml\n"

@@ -1,0 +1,3 @@
+select id, customer_id, amount, status, updated_at
+from {{ source('raw', 'orders') }}
+where amount >= {{ var('min_amount') }}

@@ -1,0 +1,1 @@
+select {{ greet() }} as greeting

@@ -1,0 +1,1 @@
+select * from {{ ref('eph2') }} join {{ ref('eph') }} using (id)

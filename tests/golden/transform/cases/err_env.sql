@@ -1,0 +1,1 @@
+select '{{ env_var('GOLDEN_NOT_SET') }}'

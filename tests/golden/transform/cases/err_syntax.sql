@@ -1,0 +1,4 @@
+select 1
+{% if true %}
+  {{ 1 + }}
+{% endif %}
