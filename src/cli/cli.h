@@ -99,7 +99,6 @@ ig_rc cmd_version(ig_cli *cli);
 ig_rc cmd_help(ig_cli *cli);
 ig_rc cmd_pipeline(ig_cli *cli);
 ig_rc cmd_ingest(ig_cli *cli);
-extern const ig_opt ig_opts_ingest[];
 ig_rc cmd_source(ig_cli *cli);
 extern const ig_opt ig_opts_source[];
 ig_rc cmd_compile(ig_cli *cli);
@@ -107,6 +106,9 @@ ig_rc cmd_run(ig_cli *cli);
 ig_rc cmd_parse(ig_cli *cli);
 ig_rc cmd_deps(ig_cli *cli);
 extern const ig_opt ig_opts_compile[], ig_opts_run[], ig_opts_parse[], ig_opts_deps[];
+ig_rc cmd_serve(ig_cli *cli);
+extern const ig_opt ig_opts_serve[];
+extern const ig_opt ig_opts_ingest[];
 
 /* Option tables of the commands (defined beside each command). */
 extern const ig_opt ig_opts_init[], ig_opts_validate[], ig_opts_query[], ig_opts_demo[],

@@ -77,6 +77,14 @@ const ig_command ig_commands[] = {
      "'unpause' set what the daemon's scheduler does; 'status', 'history' and\n"
      "'logs' read the run history and each try's log.",
      ig_opts_pipeline},
+    {"serve", cmd_serve, IG_CMD_PROJECT, "Run the daemon: event collector, scheduler",
+     "ingot serve [--listen HOST:PORT] [options]",
+     "Runs in the foreground until SIGTERM or Ctrl-C: the Segment/RudderStack-compatible\n"
+     "event collector (/v1/track, /v1/batch, ...), webhooks (/hooks/SOURCE), Pub/Sub\n"
+     "pull sources, /health and /metrics. Every accepted event is in the write-ahead\n"
+     "log on disk before the 200, and is loaded into bronze.SOURCE__events. SIGHUP\n"
+     "reloads ingot.yml. See docs/serve.md and docs/events.md.",
+     ig_opts_serve},
     {"version", cmd_version, 0, "Print the versions of ingot and its warehouse engine",
      "ingot version", NULL, NULL},
     {"help", cmd_help, 0, "Show help for a command", "ingot help [COMMAND]", NULL, NULL},

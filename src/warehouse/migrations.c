@@ -79,6 +79,13 @@ static const migration migrations[] = {
      "  load_id VARCHAR NOT NULL, batch INTEGER NOT NULL, source VARCHAR NOT NULL,"
      "  stream VARCHAR NOT NULL, raw_file VARCHAR, rows BIGINT, bytes BIGINT, sha256 VARCHAR,"
      "  cursor_value VARCHAR, committed_at TIMESTAMP NOT NULL);"},
+    {5, "event collector: loader checkpoint",
+     /* Where the event loader has loaded its write-ahead log up to, written
+      * in the transaction that loads the rows (once per transaction, so the
+      * key and ON CONFLICT are safe here). wal_id names the log. */
+     "CREATE TABLE ingot.event_checkpoints ("
+     "  wal_id VARCHAR PRIMARY KEY, lsn BIGINT NOT NULL, events BIGINT NOT NULL,"
+     "  updated_at TIMESTAMP NOT NULL);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
