@@ -134,7 +134,8 @@ static ig_rc topo_order(ig_arena *a, ig_pipeline *pl, const ig_yaml *tasks_node,
     return IG_OK;
 }
 
-static ig_rc read_task(ig_arena *a, ig_pipeline *pl, const ig_yaml *tn, ig_task *t, ig_error *err)
+static ig_rc read_task(ig_arena *a, const ig_project *p, ig_pipeline *pl, const ig_yaml *tn, ig_task *t,
+                       ig_error *err)
 {
     if (tn->kind != IG_Y_MAP)
         return ig_yaml_error(tn, err, "pipeline '%s': each task is a map with name: and kind:", pl->name);
@@ -209,11 +210,11 @@ static ig_rc read_task(ig_arena *a, ig_pipeline *pl, const ig_yaml *tn, ig_task 
     } else if (deps && deps->kind != IG_Y_NULL) {
         return ig_yaml_error(deps, err, "task '%s': depends_on is a task name or a list of them", t->name);
     }
-    return t->kind->check ? t->kind->check(NULL, tn, err) : IG_OK;
+    return t->kind->check ? t->kind->check(p, tn, err) : IG_OK;
 }
 
-static ig_rc read_pipeline(ig_arena *a, const ig_yaml *key, const ig_yaml *pn, ig_pipeline *pl,
-                           ig_error *err)
+static ig_rc read_pipeline(ig_arena *a, const ig_project *p, const ig_yaml *key, const ig_yaml *pn,
+                           ig_pipeline *pl, ig_error *err)
 {
     pl->name = key->str;
     pl->file = key->file;
@@ -295,7 +296,7 @@ static ig_rc read_pipeline(ig_arena *a, const ig_yaml *key, const ig_yaml *pn, i
     pl->ntasks = tasks->n;
     pl->tasks = ig_arena_zalloc(a, tasks->n * sizeof(ig_task));
     for (size_t i = 0; i < tasks->n; i++) {
-        if ((rc = read_task(a, pl, tasks->items[i], &pl->tasks[i], err))) return rc;
+        if ((rc = read_task(a, p, pl, tasks->items[i], &pl->tasks[i], err))) return rc;
         for (size_t k = 0; k < i; k++)
             if (!strcmp(pl->tasks[k].name, pl->tasks[i].name))
                 return ig_yaml_error(ig_yaml_get(tasks->items[i], "name"), err,
@@ -329,8 +330,8 @@ static ig_rc read_pipeline(ig_arena *a, const ig_yaml *key, const ig_yaml *pn, i
     return topo_order(a, pl, tasks, err);
 }
 
-static ig_rc add_map(ig_arena *a, const ig_yaml *map, ig_pipeline **items, size_t *n, size_t *cap,
-                     ig_error *err)
+static ig_rc add_map(ig_arena *a, const ig_project *p, const ig_yaml *map, ig_pipeline **items, size_t *n,
+                     size_t *cap, ig_error *err)
 {
     if (!map || map->kind == IG_Y_NULL) return IG_OK;
     if (map->kind != IG_Y_MAP)
@@ -348,7 +349,7 @@ static ig_rc add_map(ig_arena *a, const ig_yaml *map, ig_pipeline **items, size_
             *items = bigger;
             *cap = *cap * 2 + 4;
         }
-        ig_rc rc = read_pipeline(a, map->keys[i], map->items[i], &(*items)[*n], err);
+        ig_rc rc = read_pipeline(a, p, map->keys[i], map->items[i], &(*items)[*n], err);
         if (rc) return rc;
         (*n)++;
     }
@@ -361,7 +362,7 @@ ig_rc ig_pipelines_load(ig_arena *a, const ig_project *p, ig_pipeline_set *out, 
 {
     ig_pipeline *items = NULL;
     size_t n = 0, cap = 0;
-    ig_rc rc = add_map(a, p->root ? ig_yaml_get(p->root, "pipelines") : NULL, &items, &n, &cap, err);
+    ig_rc rc = add_map(a, p, p->root ? ig_yaml_get(p->root, "pipelines") : NULL, &items, &n, &cap, err);
     if (rc) return rc;
     char *dir = ig_path_join(p->dir, "pipelines");
     DIR *d = opendir(dir);
@@ -386,7 +387,7 @@ ig_rc ig_pipelines_load(ig_arena *a, const ig_project *p, ig_pipeline_set *out, 
                 rc = ig_yaml_error(doc, err, "a pipelines file holds either 'pipelines:' alone or a map of pipelines");
                 break;
             }
-            rc = add_map(a, inner ? inner : doc, &items, &n, &cap, err);
+            rc = add_map(a, p, inner ? inner : doc, &items, &n, &cap, err);
         }
     }
     free(dir);

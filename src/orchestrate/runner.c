@@ -26,6 +26,32 @@ static const char *const state_names[] = {"waiting", "running", "up_for_retry", 
 
 typedef struct run_ctx run_ctx;
 
+/* A task's history as the writer thread will record it: the latest state
+ * of one try. Events of the same try that queue up together are coalesced,
+ * so each batch writes one row per try, in one transaction. */
+typedef struct hist_entry {
+    size_t task;
+    int try_number;
+    char state[20];
+    char error[512];
+    char log_path[1024];
+    int64_t started_us, finished_us; /* wall clock; 0 = not yet */
+    double queue_ms;                 /* < 0: not known */
+} hist_entry;
+
+typedef struct hist_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond, drained;
+    hist_entry *q;
+    size_t n, cap;
+    bool busy, stop;
+    uint64_t queued_seq;  /* events queued so far */
+    uint64_t written_seq; /* events committed so far (atomic reads) */
+    pthread_t thread;
+    ig_wh *wh;
+    run_ctx *run;
+} hist_writer;
+
 typedef struct task_state {
     run_ctx *run;
     size_t index;
@@ -43,6 +69,7 @@ typedef struct task_state {
     char log_path[1024];
     bool alerted;
     int64_t next_poke_ms, poke_ms, sensor_timeout_ms; /* sensors */
+    uint64_t durable_seq;  /* its success is on disk once written_seq reaches this */
 } task_state;
 
 struct run_ctx {
@@ -56,6 +83,7 @@ struct run_ctx {
     pthread_cond_t cond;
     task_state *ts;
     int running;
+    hist_writer hist;
 };
 
 /* --- the process-wide limit */
@@ -114,32 +142,139 @@ static void make_run_id(char *out, size_t n, const char *type)
 
 /* --- history */
 
-static void history_task(run_ctx *r, task_state *t, const char *state)
+static void *hist_thread(void *arg)
 {
-    ig_error e;
-    ig_param p[8] = {IG_P_TEXT(r->run_id), IG_P_TEXT(r->pl->tasks[t->index].name),
-                     IG_P_INT(t->try_number), IG_P_TEXT(state),
-                     IG_P_TEXT(t->log_path[0] ? t->log_path : NULL),
-                     t->err.message[0] && strcmp(state, "running") ? IG_P_TEXT(t->err.message) : IG_P_NULL,
-                     IG_P_INT(getpid()), IG_P_DOUBLE((double)(ig_now_ns() - (uint64_t)t->queued_ns) / 1e6)};
-    if (!strcmp(state, "running")) {
-        if (ig_wh_exec_params(r->wh,
-                              "INSERT INTO ingot.task_runs (run_id, task, try_number, state, log_path, "
-                              "error, pid, queue_ms, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                              "now()::timestamp)",
-                              p, 8, NULL, &e))
-            ig_warn("pipeline.history", "cannot record task start: %s", e.message);
-    } else {
-        ig_param u[5] = {p[0], p[1], p[2], p[3], p[5]};
-        if (ig_wh_exec_params(r->wh,
-                              "INSERT INTO ingot.task_runs (run_id, task, try_number, state, error, "
-                              "started_at, finished_at) VALUES ($1, $2, $3, $4, $5, now()::timestamp, "
-                              "now()::timestamp) ON CONFLICT (run_id, task, try_number) DO UPDATE SET "
-                              "state = excluded.state, error = excluded.error, finished_at = "
-                              "excluded.finished_at",
-                              u, 5, NULL, &e))
-            ig_warn("pipeline.history", "cannot record task end: %s", e.message);
+    hist_writer *h = arg;
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        while (!h->n && !h->stop) pthread_cond_wait(&h->cond, &h->lock);
+        if (!h->n && h->stop) break;
+        hist_entry *batch = h->q;
+        size_t n = h->n;
+        uint64_t upto = h->queued_seq;
+        h->q = NULL;
+        h->n = h->cap = 0;
+        h->busy = true;
+        pthread_mutex_unlock(&h->lock);
+        ig_error e;
+        bool ok = !ig_wh_begin(h->wh, &e);
+        for (size_t i = 0; ok && i < n; i++) {
+            hist_entry *x = &batch[i];
+            ig_param p[9] = {
+                IG_P_TEXT(h->run->run_id), IG_P_TEXT(h->run->pl->tasks[x->task].name),
+                IG_P_INT(x->try_number), IG_P_TEXT(x->state),
+                x->log_path[0] ? IG_P_TEXT(x->log_path) : IG_P_NULL,
+                x->error[0] ? IG_P_TEXT(x->error) : IG_P_NULL, IG_P_INT(getpid()),
+                x->queue_ms >= 0 ? IG_P_DOUBLE(x->queue_ms) : IG_P_NULL,
+                x->finished_us ? IG_P_TS(x->finished_us) : IG_P_NULL};
+            ig_param q[10];
+            memcpy(q, p, sizeof p);
+            q[9] = x->started_us ? IG_P_TS(x->started_us) : IG_P_NULL;
+            ok = !ig_wh_exec_params(
+                h->wh,
+                "INSERT INTO ingot.task_runs (run_id, task, try_number, state, log_path, error, pid, "
+                "queue_ms, finished_at, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                "ON CONFLICT (run_id, task, try_number) DO UPDATE SET state = excluded.state, error = "
+                "excluded.error, finished_at = excluded.finished_at, log_path = "
+                "coalesce(excluded.log_path, task_runs.log_path), queue_ms = "
+                "coalesce(excluded.queue_ms, task_runs.queue_ms), started_at = "
+                "coalesce(task_runs.started_at, excluded.started_at)",
+                q, 10, NULL, &e);
+        }
+        if (ok) ok = !ig_wh_commit(h->wh, &e);
+        if (!ok) {
+            ig_wh_rollback(h->wh);
+            ig_warn("pipeline.history", "cannot record task history: %s", e.message);
+        }
+        free(batch);
+        /* even a failed write moves on: the run must not wait forever */
+        __atomic_store_n(&h->written_seq, upto, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&h->run->lock);
+        pthread_cond_signal(&h->run->cond);
+        pthread_mutex_unlock(&h->run->lock);
+        pthread_mutex_lock(&h->lock);
+        h->busy = false;
+        pthread_cond_broadcast(&h->drained);
     }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static void hist_start(run_ctx *r)
+{
+    hist_writer *h = &r->hist;
+    h->run = r;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    pthread_cond_init(&h->drained, NULL);
+    ig_error e;
+    if (ig_wh_clone(r->wh, &h->wh, &e)) {
+        h->wh = NULL;
+        ig_warn("pipeline.history", "no connection for the history: %s", e.message);
+        return;
+    }
+    pthread_create(&h->thread, NULL, hist_thread, h);
+}
+
+/* Wait until everything queued is written, then stop the writer. */
+static void hist_finish(run_ctx *r)
+{
+    hist_writer *h = &r->hist;
+    if (!h->wh) return;
+    pthread_mutex_lock(&h->lock);
+    h->stop = true;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    pthread_join(h->thread, NULL);
+    ig_wh_close(h->wh);
+    free(h->q);
+    pthread_cond_destroy(&h->cond);
+    pthread_cond_destroy(&h->drained);
+    pthread_mutex_destroy(&h->lock);
+}
+
+/* Queue the task's current state (called by the runner's thread). Returns
+ * the event's sequence number (see written_seq). */
+static uint64_t history_task(run_ctx *r, task_state *t, const char *state)
+{
+    hist_writer *h = &r->hist;
+    if (!h->wh) return 0;
+    int64_t now = ig_wall_us();
+    pthread_mutex_lock(&h->lock);
+    hist_entry *x = NULL;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->q[i].task == t->index && h->q[i].try_number == t->try_number) x = &h->q[i];
+    if (!x) {
+        if (h->n == h->cap) h->q = ig_realloc(h->q, (h->cap = h->cap * 2 + 16) * sizeof *h->q);
+        x = &h->q[h->n++];
+        memset(x, 0, sizeof *x);
+        x->task = t->index;
+        x->try_number = t->try_number;
+        x->queue_ms = -1;
+    }
+    snprintf(x->state, sizeof x->state, "%s", state);
+    bool starting = !strcmp(state, "running") || !strcmp(state, "sensing");
+    if (starting) {
+        x->started_us = now;
+        if (t->queued_ns) x->queue_ms = (double)(ig_now_ns() - (uint64_t)t->queued_ns) / 1e6;
+    } else {
+        x->finished_us = now;
+        if (!x->started_us && t->try_number == 0) x->started_us = now; /* skipped / upstream_failed */
+        snprintf(x->error, sizeof x->error, "%s", t->err.message);
+    }
+    if (t->log_path[0]) snprintf(x->log_path, sizeof x->log_path, "%s", t->log_path);
+    uint64_t seq = ++h->queued_seq;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+    return seq;
+}
+
+/* A success is durable once the writer has committed it: downstream tasks
+ * wait for that, so a crash can never make a resumed run repeat a task whose
+ * dependents already started. */
+static bool durable(run_ctx *r, const task_state *t)
+{
+    return t->st != T_SUCCESS || __atomic_load_n(&r->hist.written_seq, __ATOMIC_ACQUIRE) >= t->durable_seq;
 }
 
 static void history_run(run_ctx *r, const char *state, const char *message)
@@ -263,7 +398,7 @@ static void finish_try(run_ctx *r, task_state *t)
     double secs = (double)(mono_ms() - t->started_ms) / 1000;
     if (!t->rc) {
         t->st = T_SUCCESS;
-        history_task(r, t, "success");
+        t->durable_seq = history_task(r, t, "success");
         if (!r->req->quiet) fprintf(stderr, "  %-24s success (%.1fs)\n", task->name, secs);
         return;
     }
@@ -321,7 +456,7 @@ static void sensor_done(run_ctx *r, task_state *t, bool ok)
 {
     const ig_task *task = &r->pl->tasks[t->index];
     t->st = ok ? T_SUCCESS : T_FAILED;
-    history_task(r, t, ok ? "success" : "failed");
+    t->durable_seq = history_task(r, t, ok ? "success" : "failed");
     double secs = (double)(mono_ms() - t->started_ms) / 1000;
     if (!r->req->quiet) {
         if (ok) fprintf(stderr, "  %-24s success (%.1fs)\n", task->name, secs);
@@ -389,7 +524,7 @@ static bool evaluate(run_ctx *r, task_state *t)
     int failed = 0, success = 0, skipped = 0;
     for (size_t i = 0; i < task->ndeps; i++) {
         tstate s = r->ts[task->deps[i]].st;
-        if (!terminal(s)) return false;
+        if (!terminal(s) || !durable(r, &r->ts[task->deps[i]])) return false;
         if (s == T_SUCCESS) success++;
         else if (s == T_SKIPPED) skipped++;
         else failed++;
@@ -459,10 +594,10 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
     for (size_t i = 0; i < pl->ntasks; i++) {
         r.ts[i].run = &r;
         r.ts[i].index = i;
-        r.ts[i].queued_ns = (int64_t)ig_now_ns();
     }
-    if (req->resume_run_id) load_resume(&r);
     history_run(&r, "running", NULL);
+    hist_start(&r);
+    if (req->resume_run_id) load_resume(&r);
     if (!req->quiet)
         fprintf(stderr, "pipeline %s: run %s (%s, interval %s .. %s)\n", pl->name, r.run_id,
                 req->run_type, r.vars[2], r.vars[3]);
@@ -500,6 +635,7 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
                 if (t->st == T_SENSING && t->next_poke_ms < wake) wake = t->next_poke_ms;
             }
             if (t->st == T_WAITING && evaluate(&r, t)) {
+                if (!t->queued_ns) t->queued_ns = (int64_t)ig_now_ns(); /* ready since now */
                 if (pl->tasks[t->index].kind->poke) {
                     start_sensor(&r, t);
                     if (now >= t->next_poke_ms) poke(&r, t);
@@ -508,6 +644,7 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
                 else t->st = T_WAITING, wake = now + 5; /* a slot frees soon */
             } else if (t->st == T_RETRY_WAIT) {
                 if (now >= t->next_try_ms) {
+                    t->queued_ns = (int64_t)ig_now_ns() - (now - t->next_try_ms) * 1000000;
                     if (r.running < pl->concurrency && global_take()) start_try(&r, t);
                     else wake = now + 5;
                 } else if (t->next_try_ms < wake) {
@@ -551,6 +688,7 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
     char msg[200];
     snprintf(msg, sizeof msg, "%d succeeded, %d failed, %d upstream failed, %d skipped",
              res->tasks_success, res->tasks_failed, res->tasks_upstream_failed, res->tasks_skipped);
+    hist_finish(&r);
     history_run(&r, state, msg);
     if (!req->quiet) fprintf(stderr, "pipeline %s: %s (%s)\n", pl->name, state, msg);
     free(r.ts);

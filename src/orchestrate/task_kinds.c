@@ -336,9 +336,20 @@ static int fresh_sensor_poke(ig_task_ctx *ctx, ig_error *err)
 
 /* ------------------------------------------------------------- registry */
 
+/* kinds that run other layers (task_layers.c) */
+extern const char *const ig__ingest_task_keys[], *const ig__run_task_keys[];
+ig_rc ig__ingest_task_check(const ig_project *p, const ig_yaml *node, ig_error *err);
+ig_rc ig__ingest_task_run(ig_task_ctx *ctx, ig_error *err);
+ig_rc ig__run_task_check(const ig_project *p, const ig_yaml *node, ig_error *err);
+ig_rc ig__run_task_run(ig_task_ctx *ctx, ig_error *err);
+
 static const ig_task_kind kinds[] = {
     {"shell", "run a command", shell_keys, shell_check, shell_run, NULL},
     {"sql", "run SQL statements on the warehouse", sql_keys, sql_check, sql_run, NULL},
+    {"ingest", "land a source (files, http_file, a database or an API) in the lake and bronze",
+     ig__ingest_task_keys, ig__ingest_task_check, ig__ingest_task_run, NULL},
+    {"run", "build dbt models (a selection) with the data interval as vars", ig__run_task_keys,
+     ig__run_task_check, ig__run_task_run, NULL},
     {"wait_for_file", "wait for files matching a glob", file_sensor_keys, file_sensor_check, NULL,
      file_sensor_poke},
     {"wait_for_pipeline", "wait for another pipeline's run covering this interval",
@@ -347,7 +358,7 @@ static const ig_task_kind kinds[] = {
      fresh_sensor_check, NULL, fresh_sensor_poke},
 };
 
-static const char *const kind_names[] = {"shell", "sql", "wait_for_file", "wait_for_pipeline",
+static const char *const kind_names[] = {"shell", "sql", "ingest", "run", "wait_for_file", "wait_for_pipeline",
                                          "wait_for_freshness", NULL};
 
 const ig_task_kind *ig_task_kind_find(const char *name)

@@ -318,3 +318,121 @@ Y
   run "$INGOT" pipeline run upstream; expect_ok
   run "$INGOT" pipeline run downstream; expect_ok
 }
+
+test_pipeline_ingest_then_dbt_run() {
+  pipeline_project <<'Y'
+sources:
+  shop_files:
+    type: files
+    path: drop
+    stream: orders
+    pattern: "*.csv"
+pipelines:
+  daily:
+    schedule: "@daily"
+    tasks:
+      - {name: load, kind: ingest, source: shop_files}
+      - {name: build, kind: run, depends_on: load, select: daily_orders, vars: {label: "day {{ ds }}"}}
+      - name: check
+        kind: sql
+        depends_on: build
+        sql: "create or replace table gold.checked as select count(*) as n from daily_orders"
+Y
+  mkdir -p drop models
+  printf 'id,amount\n1,10\n2,20\n3,30\n' > drop/orders-1.csv
+  cat > dbt_project.yml <<'D'
+name: shop
+version: "1.0"
+profile: shop
+D
+  cat > models/daily_orders.sql <<'D'
+{{ config(materialized='table') }}
+select id, amount, '{{ var("ds") }}' as ds, '{{ var("label") }}' as label from bronze.shop_files__orders
+D
+  run "$INGOT" pipeline run daily; expect_ok
+  expect_eq "$(q "select count(*) from daily_orders")" 3 "rows built by dbt"
+  expect_eq "$(q "select distinct ds from daily_orders")" "$(date -u -d yesterday +%F)" "ds passed as a dbt var"
+  expect_eq "$(q "select distinct label from daily_orders")" "day $(date -u -d yesterday +%F)"
+  expect_eq "$(q "select n from gold.checked")" 3
+  run "$INGOT" pipeline logs daily --task load; expect_out "1 file(s) loaded"
+  # a second run loads nothing new and still succeeds
+  run "$INGOT" pipeline run daily; expect_ok
+  run "$INGOT" pipeline logs daily --task load; expect_out "0 file(s) loaded, 1 unchanged"
+  # an ingest task naming a source that does not exist is caught up front
+  sed -i 's/source: shop_files}/source: shop_file}/' ingot.yml
+  run "$INGOT" pipeline list; expect_fail
+  expect_err "no source named 'shop_file'"; expect_err "did you mean 'shop_files'?"
+}
+
+# start_daemon: ingot serve on a free loopback port; sets $DPID and $DADDR
+start_daemon() {
+  rm -f ready
+  "$INGOT" serve --listen 127.0.0.1:0 --ready-file ready >>daemon.log 2>&1 &
+  DPID=$!
+  for _ in $(seq 100); do [ -s ready ] && break; sleep 0.1; done
+  [ -s ready ] || fail "the daemon did not start: $(cat daemon.log)"
+  DADDR=$(cat ready)
+}
+stop_daemon() { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null || true; }
+
+test_pipeline_daemon_schedules_catchup_and_trigger() {
+  start=$(date -u -d '3 hours ago' +%Y-%m-%dT%H:00Z)
+  pipeline_project <<Y
+pipelines:
+  hourly:
+    schedule: "@hourly"
+    catchup: true
+    start_date: $start
+    tasks:
+      - {name: mark, kind: shell, command: "echo {{ data_interval_start }} >> marks"}
+  manual:
+    tasks:
+      - {name: touch, kind: shell, command: "touch triggered"}
+Y
+  start_daemon
+  for _ in $(seq 150); do [ "$(wc -l < marks 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
+  curl -s "http://$DADDR/api/pipelines" > list.json
+  curl -s -X POST "http://$DADDR/api/pipelines/manual/runs" > trig.json
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$DADDR/api/pipelines/nope/runs")
+  for _ in $(seq 100); do [ -e triggered ] && break; sleep 0.1; done
+  stop_daemon
+  # three missed hourly intervals ran, each once, oldest first
+  expect_eq "$(wc -l < marks)" 3 "catch-up runs"
+  expect_eq "$(sort marks | uniq | wc -l)" 3 "distinct intervals"
+  expect_eq "$(q "select count(*) from ingot.pipeline_runs where pipeline = 'hourly' and run_type = 'scheduled' and state = 'success'")" 3
+  [ -e triggered ] || fail "the run triggered over HTTP did not happen"
+  grep -q '"success":true' trig.json || fail "trigger answer: $(cat trig.json)"
+  expect_eq "$code" 404 "trigger of an unknown pipeline"
+  grep -q '"name":"hourly"' list.json || fail "list: $(cat list.json)"
+  grep -q '"next_run":"' list.json || fail "list has no next run: $(cat list.json)"
+}
+
+test_pipeline_daemon_crash_resumes_by_policy() {
+  start=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00Z)
+  pipeline_project <<Y
+pipelines:
+  p:
+    schedule: "@hourly"
+    catchup: true
+    start_date: $start
+    defaults: {retries: 1, retry_delay: 10ms}
+    tasks:
+      - {name: first, kind: shell, command: "echo x >> first.count"}
+      - {name: slow, kind: shell, command: "echo x >> slow.count; [ -e go ] || sleep 60", depends_on: first}
+Y
+  start_daemon
+  for _ in $(seq 150); do [ -e slow.count ] && break; sleep 0.1; done
+  [ -e slow.count ] || fail "the scheduled run did not start: $(tail -5 daemon.log)"
+  kill -9 "$DPID"; wait "$DPID" 2>/dev/null || true
+  pkill -f "sleep 60" || true
+  touch go
+  start_daemon
+  for _ in $(seq 150); do [ "$(wc -l < slow.count)" -ge 2 ] && break; sleep 0.1; done
+  sleep 0.5
+  stop_daemon
+  # resumed: first is not run again, slow gets its second (and last) try
+  expect_eq "$(wc -l < first.count)" 1 "first ran"
+  expect_eq "$(wc -l < slow.count)" 2 "slow tries"
+  expect_eq "$(q "select state from ingot.pipeline_runs where pipeline = 'p'")" success
+  expect_eq "$(q "select count(*) from ingot.pipeline_runs")" 1 "runs (the interval is not run twice)"
+}
