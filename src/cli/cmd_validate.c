@@ -8,18 +8,65 @@
  * ig_problems *)` and add it to `checks[]`. */
 #include "cli/cli.h"
 
+#include "core/fs.h"
+#include "ingest/files/sources.h"
+#include "orchestrate/pipeline.h"
+#include "transform/transform.h"
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const ig_opt ig_opts_validate[] = {{0}};
 
 typedef void (*check_fn)(ig_cli *cli, const ig_project *p, ig_problems *probs);
 
+/* pipelines: definitions, task kinds, cron strings, time zones, cycles */
+static void check_pipelines(ig_cli *cli, const ig_project *p, ig_problems *probs)
+{
+    ig_pipeline_set set;
+    ig_error e;
+    ig_error_clear(&e);
+    if (ig_pipelines_load(cli->arena, p, &set, &e)) ig_problems_add(cli->arena, probs, &e);
+}
+
+/* file sources (files, http_file): keys, paths, formats */
+static void check_file_sources(ig_cli *cli, const ig_project *p, ig_problems *probs)
+{
+    const ig_yaml *sources = p->root ? ig_yaml_get(p->root, "sources") : NULL;
+    for (size_t i = 0; sources && sources->kind == IG_Y_MAP && i < sources->n; i++) {
+        const char *name = sources->keys[i]->str;
+        if (!ig_ingest_is_file_source(p, name)) continue;
+        ig_error e;
+        ig_error_clear(&e);
+        if (ig_ingest_source_check(cli->arena, p, name, &e)) ig_problems_add(cli->arena, probs, &e);
+    }
+}
+
+/* the dbt project, when there is one: YAML, templates, refs, cycles */
+static void check_models(ig_cli *cli, const ig_project *p, ig_problems *probs)
+{
+    const char *dir = p->transform.project_dir ? p->transform.project_dir : p->dir;
+    char *file = ig_path_join(dir, "dbt_project.yml");
+    bool present = ig_fs_exists(file);
+    free(file);
+    if (!present) return;
+    ig_transform_options o = {0};
+    ig_transform_result r;
+    ig_error e;
+    ig_error_clear(&e);
+    memset(&r, 0, sizeof r);
+    if (ig_transform_parse(p, &o, &r, &e)) ig_problems_add(cli->arena, probs, &e);
+    ig_transform_result_free(&r);
+}
+
 static const struct {
     const char *what;
     check_fn fn;
 } checks[] = {
-    /* {"models", check_models}, {"pipelines", check_pipelines}, ... */
+    {"pipelines", check_pipelines},
+    {"file sources", check_file_sources},
+    {"models", check_models},
     {NULL, NULL},
 };
 

@@ -436,3 +436,17 @@ Y
   expect_eq "$(q "select state from ingot.pipeline_runs where pipeline = 'p'")" success
   expect_eq "$(q "select count(*) from ingot.pipeline_runs")" 1 "runs (the interval is not run twice)"
 }
+
+test_pipeline_validate_reports_pipeline_problems() {
+  pipeline_project <<'Y'
+pipelines:
+  p:
+    schedule: "@hourly"
+    tasks:
+      - {name: a, kind: shell, command: "true", depends_on: b}
+      - {name: b, kind: shell, command: "true", depends_on: a}
+Y
+  run "$INGOT" validate; expect_rc 3
+  expect_err "has a cycle"
+  expect_err "ingot.yml:"
+}
