@@ -1,5 +1,6 @@
 /* `ingot demo`: make (or rebuild) the demo project, then run its steps in
- * order: land -> bronze -> silver -> gold -> report. The project is an
+ * order: reset -> land (drop/) -> bronze (file ingest) -> silver -> gold ->
+ * report. The project is an
  * ordinary ingot project; a marker file tells a later run that the folder is
  * the demo's, so it may be rebuilt, and that any other folder may not. */
 #include "demo/demo_int.h"
@@ -7,6 +8,7 @@
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "ingest/files/sources.h"
 #include "project/config.h"
 
 #include <dirent.h>
@@ -47,6 +49,52 @@ static void project_name(const char *dir, char *out, size_t n)
     if (!o || strspn(out, "_") == o) snprintf(out, n, "demo_shop");
 }
 
+/* The files source the demo's data arrives through: the drop folder, one
+ * stream per file. Appended to the scaffolded ingot.yml so that the demo
+ * shows the configuration a user writes for their own files. */
+static const char demo_source_yml[] =
+    "\n"
+    "# Where data comes from. `demo` is a drop folder: the shop exports its\n"
+    "# tables there (CSV, NDJSON and an Excel workbook), and `ingot ingest demo`\n"
+    "# (run by `ingot demo`) lands each new file in lake/raw/demo/ and loads it\n"
+    "# into bronze.demo__<stream>. See docs/ingest.md.\n"
+    "sources:\n"
+    "  " IG_DEMO_SOURCE ":\n"
+    "    type: files\n"
+    "    path: " IG_DEMO_DROP "\n"
+    "    streams:\n"
+    "      customers:\n"
+    "        pattern: customers.csv\n"
+    "      products:\n"
+    "        pattern: products.xlsx\n"
+    "        sheet: Products      # a title row above the header; found by itself\n"
+    "      orders:\n"
+    "        pattern: orders.csv\n"
+    "      order_items:\n"
+    "        pattern: order_items.csv\n"
+    "      payments:\n"
+    "        pattern: payments.csv\n"
+    "      web_events:\n"
+    "        pattern: web_events.ndjson\n";
+
+/* Append the demo's files source to ingot.yml unless the file already has a
+ * sources section (a demo folder made earlier keeps its own). */
+static ig_rc add_demo_source(const char *yml, ig_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    ig_rc rc = ig_fs_read(yml, 1 << 20, &text, &len, err);
+    if (rc) return rc;
+    bool has = !strncmp(text, "sources:", 8) || strstr(text, "\nsources:");
+    if (!has) {
+        char *out = ig_asprintf("%s%s", text, demo_source_yml);
+        rc = ig_fs_write_atomic(yml, out, strlen(out), 0644, err);
+        free(out);
+    }
+    free(text);
+    return rc;
+}
+
 /* Make sure dir is a demo project: scaffold it when missing or empty, accept
  * it when it carries the marker, refuse anything else. */
 static ig_rc prepare_project(const ig_demo_options *opt, ig_error *err)
@@ -72,6 +120,7 @@ static ig_rc prepare_project(const ig_demo_options *opt, ig_error *err)
         project_name(opt->dir, name, sizeof name);
         rc = ig_project_init(opt->dir, name, err);
     }
+    if (!rc) rc = add_demo_source(yml, err);
     if (!rc) {
         char *text = ig_asprintf("# This folder was made by `ingot demo`; running `ingot demo %s`\n"
                                  "# again rebuilds it from scratch. Delete this file to keep the\n"
@@ -132,13 +181,36 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
         ig_arena_free(a);
         return rc;
     }
-    ig_demo_ctx d = {.opt = opt, .wh = wh, .lake = project->lake.path, .sql = ig__demo_dialect(wh)};
+    char *drop = ig_path_join(opt->dir, IG_DEMO_DROP);
+    char *dir_abs = ig_path_real(opt->dir);
+    if (dir_abs) {
+        free(drop);
+        drop = ig_path_join(dir_abs, IG_DEMO_DROP);
+        free(dir_abs);
+    }
+    ig_demo_ctx d = {.opt = opt,
+                     .wh = wh,
+                     .arena = a,
+                     .project = project,
+                     .lake = project->lake.path,
+                     .drop = drop,
+                     .sql = ig__demo_dialect(wh)};
+    if (d.sql && !ig_ingest_is_file_source(project, IG_DEMO_SOURCE)) {
+        rc = ig_err(err, IG_ERR_CONFIG, "%s/%s has no files source '%s' for the demo's data",
+                    opt->dir, IG_PROJECT_FILE, IG_DEMO_SOURCE);
+        ig_err_hint(err, "delete the folder and run `ingot demo` again to make a fresh one");
+        ig_wh_close(wh);
+        ig_arena_free(a);
+        free(drop);
+        return rc;
+    }
     if (!d.sql) {
         rc = ig_err(err, IG_ERR_CONFIG, "the demo has no SQL for the '%s' warehouse yet",
                     ig_wh_driver_name(wh));
         ig_err_hint(err, "run the demo on the default DuckDB warehouse");
         ig_wh_close(wh);
         ig_arena_free(a);
+        free(drop);
         return rc;
     }
     int64_t started = ig_wall_us();
@@ -147,12 +219,11 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
     gmtime_r(&secs, &tm);
     snprintf(d.batch_id, sizeof d.batch_id, "demo-%04d%02d%02dT%02d%02d%02dZ-%d", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
-    ig_format_iso(started, d.loaded_at, sizeof d.loaded_at);
-    d.loaded_at[strlen(d.loaded_at) - 1] = 0; /* drop the Z: a UTC TIMESTAMP */
 
     ig__demo_progress(&d, "demo.start", "building the demo shop in %s (seed %llu, scale %g)",
                       opt->dir, (unsigned long long)opt->seed, opt->scale);
-    rc = ig__demo_land(&d, err);
+    rc = ig__demo_reset(&d, err);
+    if (!rc) rc = ig__demo_land(&d, err);
     if (!rc) rc = ig__demo_bronze(&d, err);
     if (!rc) rc = ig__demo_silver(&d, err);
     if (!rc) rc = ig__demo_gold(&d, err);
@@ -174,5 +245,6 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
     }
     ig_wh_close(wh);
     ig_arena_free(a);
+    free(drop);
     return rc;
 }

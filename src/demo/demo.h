@@ -1,15 +1,17 @@
 /* The demo: `ingot demo [DIR]` builds a small but complete data platform for
  * a fictional online shop. It scaffolds a project, generates the shop's data
  * (deterministic: same seed and scale, same bytes on any machine), lands it
- * in the lake as files, loads bronze from those files, builds silver and gold
+ * as files in a drop folder, ingests them into bronze through the file-ingest
+ * layer (a files source in the project's ingot.yml), builds silver and gold
  * with SQL, and prints a report that is read back from gold.
  *
  * Two halves, usable apart:
  *   - the generator (generate.c): pure C, no warehouse; writes each stream
- *     through an ig_demo_sink (files in the lake, or a hash in the tests);
+ *     through an ig_demo_sink (files in drop/, or a hash in the tests);
  *   - the pipeline (demo.c, pipeline.c, report.c, sql_duckdb.c): one function
  *     per step, so that each step can be swapped for the real layer when it
- *     exists (file ingest for bronze, the dbt runner for silver and gold). */
+ *     exists (file ingest for bronze now, the dbt runner for silver and gold
+ *     next). */
 #ifndef IG_DEMO_H
 #define IG_DEMO_H
 
@@ -32,12 +34,13 @@ enum {
 
 /* "customers", ... (the stream name, also the file and bronze table stem). */
 const char *ig_demo_stream_name(int stream);
-/* "csv" or "ndjson". */
+/* The generator's format of the stream: "csv" or "ndjson" (the demo lays
+ * the products CSV out as a workbook when it writes the drop folder). */
 const char *ig_demo_stream_format(int stream);
 
-/* Where the raw files land, relative to the lake: raw/demo/<stream>/dt=<day>/
- * <stream>.<format>. The day is the shop's (fixed) export date, so the paths
- * are as deterministic as the bytes. */
+/* The demo's files source (bronze.demo__<stream>) and the shop's (fixed)
+ * export date, written into the files, so they are as deterministic as the
+ * bytes. */
 #define IG_DEMO_SOURCE "demo"
 #define IG_DEMO_EXPORT_DATE "2026-01-01"
 
@@ -80,7 +83,7 @@ typedef struct ig_demo_options {
 } ig_demo_options;
 
 /* Create (or rebuild) the demo project in opt->dir: scaffold, generate into
- * the lake, load bronze, build silver and gold, print the report. Rerunning
+ * drop/, ingest into bronze, build silver and gold, print the report. Rerunning
  * in the same folder rebuilds the same result. Refuses (IG_ERR_USAGE, with a
  * hint) a folder that holds another project or other files. Errors from the
  * warehouse (a lock held by `ingot serve`, SQL) pass through. */

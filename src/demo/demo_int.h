@@ -6,7 +6,9 @@
 
 #include "demo/demo.h"
 
+#include "core/arena.h"
 #include "core/buf.h"
+#include "project/config.h"
 #include "warehouse/warehouse.h"
 
 /* A model: a SELECT whose result becomes schema.name. */
@@ -17,14 +19,14 @@ typedef struct ig_demo_model {
 /* Every piece of SQL the demo runs, in one warehouse's dialect. Templates
  * take {{placeholders}} that the pipeline fills with text already quoted by
  * ig_wh_quote_ident / ig_wh_quote_literal:
- *   bronze_csv, bronze_ndjson: {{relation}} {{path}} {{source_file}}
- *                              {{loaded_at}} {{batch_id}}
  *   materialize:               {{relation}} {{sql}}
+ * Bronze is not here: the file-ingest layer loads it (through the
+ * warehouse's own ingest dialect). The silver models read the column types
+ * that layer detects (BIGINT, DOUBLE, DATE, TIMESTAMP, STRUCT, ...).
  * The report queries return the columns report.c prints, in order. */
 typedef struct ig_demo_dialect {
     const char *driver;
-    const char *bronze_csv;
-    const char *bronze_ndjson; /* web events; the column types live here */
+    const char *reset_loads; /* forget the demo source's batches: {{source}} */
     const char *materialize;
     const ig_demo_model *silver; /* terminated by {NULL} */
     const ig_demo_model *gold;   /* in build order; terminated by {NULL} */
@@ -52,9 +54,11 @@ typedef struct ig_demo_ctx {
     const ig_demo_options *opt;
     const ig_demo_dialect *sql;
     ig_wh *wh;
-    const char *lake; /* absolute lake folder */
-    char batch_id[64];
-    char loaded_at[40]; /* ISO UTC, when the batch was loaded */
+    ig_arena *arena;           /* the run's (project load) */
+    const ig_project *project; /* its ingot.yml declares the files source */
+    const char *lake;          /* absolute lake folder */
+    const char *drop;          /* absolute drop folder (<project>/drop) */
+    char batch_id[64];         /* the run's id in ingot.runs */
     ig_demo_stats stats;
 } ig_demo_ctx;
 
@@ -65,12 +69,26 @@ void ig__demo_progress(ig_demo_ctx *d, const char *event, const char *fmt, ...)
 /* "1,234,567" into out (>= 32 bytes). */
 void ig__demo_thousands(char *out, size_t n, int64_t v);
 
-/* The steps (pipeline.c). Each fills its part of d->stats. */
-/* Generate the shop's data into <lake>/raw/demo/<stream>/dt=<date>/. Each
- * file is written under a temporary name, synced and renamed. */
+/* The drop folder (relative to the project) and the files source that
+ * watches it, as declared in the demo's ingot.yml. */
+#define IG_DEMO_DROP "drop"
+/* The file a stream is exported as: "customers.csv", "products.xlsx",
+ * "web_events.ndjson", ... (static storage). */
+const char *ig__demo_file_name(int stream);
+
+/* The steps. Each fills its part of d->stats. */
+/* Generate the shop's data into the drop folder (drop.c): CSV, NDJSON and
+ * the products workbook. Each file is written under a temporary name,
+ * synced and renamed. */
 ig_rc ig__demo_land(ig_demo_ctx *d, ig_error *err);
-/* (Re)load bronze.demo__<stream> from the landed files, in one transaction.
- * Stand-in for the file-ingest layer: swap this function for it. */
+/* Forget what earlier runs loaded from the demo source (pipeline.c): its
+ * bronze tables, its raw files and manifests, its rows in ingot.loads,
+ * ingot.schema_changes and ingot.source_state. The demo rebuilds from
+ * scratch; nothing else is touched. */
+ig_rc ig__demo_reset(ig_demo_ctx *d, ig_error *err);
+/* Ingest the drop folder through the files source `demo` of ingot.yml (the
+ * same call as `ingot ingest demo`): each file lands in the raw zone with a
+ * manifest and loads into bronze.demo__<stream>, one batch each. */
 ig_rc ig__demo_bronze(ig_demo_ctx *d, ig_error *err);
 /* (Re)build the silver / gold models, one transaction per layer. Stand-in
  * for the dbt runner. */

@@ -1,7 +1,8 @@
-/* The demo's steps, one function each: land the generated files in the lake,
- * load bronze from them, build silver, build gold. Each is a stand-in for a
- * layer that comes later (file ingest, the dbt runner) and is meant to be
- * replaced by a call into that layer, keeping the demo on the most real path
+/* The demo's steps after generation (drop.c), one function each: clear the
+ * previous run's demo data, ingest the drop folder into bronze through the
+ * file-ingest layer (the files source `demo` of ingot.yml), build silver,
+ * build gold. Silver and gold are stand-ins for the dbt runner and are meant
+ * to be replaced by a call into it, keeping the demo on the most real path
  * there is. All SQL comes from the dialect table (sql_<driver>.c); every
  * identifier and value spliced into it is quoted by the warehouse. */
 #include "demo/demo_int.h"
@@ -10,8 +11,11 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "ingest/files/sources.h"
+#include "lake/lake.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,104 +48,6 @@ void ig__demo_progress(ig_demo_ctx *d, const char *event, const char *fmt, ...)
         fprintf(stderr, "%s\n", msg);
     else
         ig_log_kv(IG_LOG_INFO, event, msg, NULL);
-}
-
-/* ------------------------------------------------------------------ land */
-
-/* The file sink: one stream at a time, into <file>.tmp, renamed on end. */
-typedef struct lake_sink {
-    ig_demo_ctx *d;
-    FILE *f;
-    char *path, *tmp;
-    uint64_t bytes;
-} lake_sink;
-
-static char *stream_rel(int stream)
-{
-    return ig_asprintf("raw/%s/%s/dt=%s/%s.%s", IG_DEMO_SOURCE, ig_demo_stream_name(stream),
-                       IG_DEMO_EXPORT_DATE, ig_demo_stream_name(stream),
-                       ig_demo_stream_format(stream));
-}
-
-static ig_rc lake_write(void *ctx, int stream, const char *data, size_t len, ig_error *err)
-{
-    lake_sink *s = ctx;
-    if (!s->f) {
-        char *rel = stream_rel(stream);
-        s->path = ig_path_join(s->d->lake, rel);
-        free(rel);
-        char *dir = ig_path_dirname(s->path);
-        ig_rc rc = ig_fs_mkdirs(dir, err);
-        free(dir);
-        if (rc) return rc;
-        s->tmp = ig_asprintf("%s.tmp", s->path);
-        s->f = fopen(s->tmp, "wb");
-        if (!s->f) {
-            ig_err(err, IG_ERR_IO, "cannot write %s: %s", s->tmp, strerror(errno));
-            ig_err_hint(err, "check that the project's lake folder is writable");
-            return IG_ERR_IO;
-        }
-        s->bytes = 0;
-    }
-    if (len && fwrite(data, 1, len, s->f) != len)
-        return ig_err(err, IG_ERR_IO, "cannot write %s: %s", s->tmp, strerror(errno));
-    s->bytes += len;
-    return IG_OK;
-}
-
-static void lake_close(lake_sink *s)
-{
-    if (s->f) fclose(s->f);
-    if (s->tmp) unlink(s->tmp);
-    free(s->path);
-    free(s->tmp);
-    s->f = NULL;
-    s->path = s->tmp = NULL;
-}
-
-static ig_rc lake_end(void *ctx, int stream, int64_t rows, ig_error *err)
-{
-    lake_sink *s = ctx;
-    ig_rc rc = s->f ? IG_OK : lake_write(ctx, stream, NULL, 0, err); /* an empty stream */
-    if (rc) return rc;
-    if (fflush(s->f) || fsync(fileno(s->f)) || fclose(s->f)) {
-        s->f = NULL;
-        return ig_err(err, IG_ERR_IO, "cannot write %s: %s", s->tmp, strerror(errno));
-    }
-    s->f = NULL;
-    if (rename(s->tmp, s->path))
-        return ig_err(err, IG_ERR_IO, "cannot rename %s: %s", s->tmp, strerror(errno));
-    char *dir = ig_path_dirname(s->path);
-    rc = ig_fs_sync_dir(dir, err);
-    free(dir);
-    free(s->tmp);
-    s->tmp = NULL;
-    free(s->path);
-    s->path = NULL;
-    if (rc) return rc;
-    s->d->stats.raw_rows[stream] = rows;
-    s->d->stats.raw_bytes[stream] = s->bytes;
-    char n[32];
-    ig__demo_thousands(n, sizeof n, rows);
-    ig__demo_progress(s->d, "demo.generate", "generating %s… %s rows (%.1f MB)",
-                      ig_demo_stream_name(stream), n, (double)s->bytes / 1e6);
-    return IG_OK;
-}
-
-ig_rc ig__demo_land(ig_demo_ctx *d, ig_error *err)
-{
-    uint64_t t0 = ig_now_ns();
-    lake_sink s = {.d = d};
-    ig_demo_sink sink = {&s, lake_write, lake_end};
-    ig_demo_gen_options g = {.seed = d->opt->seed, .scale = d->opt->scale};
-    ig_rc rc = ig_demo_generate(&g, &sink, err);
-    lake_close(&s);
-    if (rc) {
-        ig_err_prefix(err, "generating the demo data");
-        return rc;
-    }
-    d->stats.ns_generate = ig_now_ns() - t0;
-    return IG_OK;
 }
 
 /* ---------------------------------------------------------------- SQL */
@@ -196,55 +102,116 @@ static ig_rc count_rows(ig_wh *wh, const char *schema, const char *name, int64_t
     return rc;
 }
 
+/* ----------------------------------------------------------------- reset */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+ig_rc ig__demo_reset(ig_demo_ctx *d, ig_error *err)
+{
+    /* the raw zone first: a crash after it leaves loads without files,
+     * which the next run's reset removes too */
+    char *raw = ig_path_join(d->lake, "raw/" IG_DEMO_SOURCE);
+    if (ig_fs_exists(raw) && nftw(raw, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
+        ig_err(err, IG_ERR_IO, "cannot remove the demo's raw files in %s: %s", raw,
+               strerror(errno));
+        free(raw);
+        return IG_ERR_IO;
+    }
+    free(raw);
+    ig_wh_relation *rels = NULL;
+    size_t n = 0;
+    ig_rc rc = ig_wh_list_relations(d->wh, "bronze", &rels, &n, err);
+    if (rc) return rc;
+    rc = ig_wh_begin(d->wh, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (strncmp(rels[i].name, IG_DEMO_SOURCE "__", strlen(IG_DEMO_SOURCE "__"))) continue;
+        ig_buf sql = IG_BUF_INIT;
+        ig_buf_puts(&sql, strcmp(rels[i].kind, "view") ? "DROP TABLE " : "DROP VIEW ");
+        ig_wh_quote_relation(d->wh, &sql, "bronze", rels[i].name);
+        rc = ig_wh_exec(d->wh, sql.data, err);
+        ig_buf_free(&sql);
+    }
+    ig_wh_relations_free(rels, n);
+    if (!rc) {
+        char *source = quoted_literal(d->wh, IG_DEMO_SOURCE);
+        const char *kv[] = {"source", source};
+        ig_buf sql = IG_BUF_INIT;
+        rc = fill(&sql, d->sql->reset_loads, kv, 2, err);
+        if (!rc) rc = ig_wh_exec(d->wh, sql.data, err);
+        ig_buf_free(&sql);
+        free(source);
+    }
+    if (!rc) rc = ig_wh_commit(d->wh, err);
+    if (rc) {
+        ig_wh_rollback(d->wh);
+        ig_err_prefix(err, "clearing the previous demo data");
+    }
+    return rc;
+}
+
 /* ---------------------------------------------------------------- bronze */
 
-static ig_rc load_stream(ig_demo_ctx *d, int stream, int64_t *rows, ig_error *err)
+typedef struct ingest_report {
+    ig_demo_ctx *d;
+    size_t files;
+} ingest_report;
+
+/* One line per file, as `ingot ingest demo` prints one. */
+static void on_file(void *ctx, const char *what, const ig_ingest_result *res, ig_rc rc,
+                    const ig_error *err)
 {
-    char table[64];
-    snprintf(table, sizeof table, "%s__%s", IG_DEMO_SOURCE, ig_demo_stream_name(stream));
-    char *rel_file = stream_rel(stream);
-    char *abs_file = ig_path_join(d->lake, rel_file);
-    char *relation = quoted_relation(d->wh, "bronze", table);
-    char *path = quoted_literal(d->wh, abs_file);
-    char *source = quoted_literal(d->wh, rel_file);
-    char *loaded = quoted_literal(d->wh, d->loaded_at);
-    char *batch = quoted_literal(d->wh, d->batch_id);
-    const char *kv[] = {"relation", relation,    "path", path,       "source_file",
-                        source,     "loaded_at", loaded, "batch_id", batch};
-    const char *tmpl =
-        !strcmp(ig_demo_stream_format(stream), "csv") ? d->sql->bronze_csv : d->sql->bronze_ndjson;
-    ig_buf sql = IG_BUF_INIT;
-    ig_rc rc = fill(&sql, tmpl, kv, sizeof kv / sizeof kv[0], err);
-    if (!rc) rc = ig_wh_exec(d->wh, sql.data, err);
-    if (!rc) rc = count_rows(d->wh, "bronze", table, rows, err);
-    if (rc) {
-        ig_err_prefix(err, "loading %s into bronze.%s", rel_file, table);
-        ig_err_at(err, abs_file, 0, 0);
-    }
-    ig_buf_free(&sql);
-    free(rel_file), free(abs_file), free(relation), free(path), free(source), free(loaded),
-        free(batch);
-    return rc;
+    ingest_report *r = ctx;
+    (void)err;
+    const char *name = strrchr(what, '/');
+    name = name ? name + 1 : what;
+    if (rc) return; /* the error is returned by ig_ingest_source */
+    r->files++;
+    char n[32];
+    ig__demo_thousands(n, sizeof n, res->rows_accepted);
+    if (res->outcome == IG_INGEST_UNCHANGED)
+        ig__demo_progress(r->d, "demo.ingest", "ingesting %s/%s… unchanged (batch %s)",
+                          IG_DEMO_DROP, name, res->batch_id);
+    else
+        ig__demo_progress(r->d, "demo.ingest", "ingesting %s/%s… %s rows -> %s (batch %s)%s",
+                          IG_DEMO_DROP, name, n, res->relation, res->batch_id,
+                          res->rows_rejected ? ", with rejected rows" : "");
 }
 
 ig_rc ig__demo_bronze(ig_demo_ctx *d, ig_error *err)
 {
     uint64_t t0 = ig_now_ns();
-    int64_t total = 0;
-    /* one transaction per layer: replaced whole or not at all, and a
-     * reader never sees half of it */
-    ig_rc rc = ig_wh_begin(d->wh, err);
+    ig_lake *lake = NULL;
+    ig_rc rc = ig_lake_open(d->lake, &lake, err);
     if (rc) return rc;
-    for (int s = 0; s < IG_DEMO_NSTREAMS && !rc; s++) {
-        int64_t n = 0;
-        rc = load_stream(d, s, &n, err);
-        total += n;
-    }
-    if (!rc) rc = ig_wh_commit(d->wh, err);
+    ingest_report r = {.d = d};
+    ig_ingest_run_opts ro = {.quiet = true, .tty = 0, .report = on_file, .report_ctx = &r};
+    ig_ingest_counts counts = {0};
+    rc = ig_ingest_source(d->arena, d->project, lake, d->wh, IG_DEMO_SOURCE, &ro, &counts, err);
+    ig_lake_close(lake);
     if (rc) {
-        ig_wh_rollback(d->wh);
+        ig_err_prefix(err, "ingesting the demo's files");
         return rc;
     }
+    if (r.files != IG_DEMO_NSTREAMS || counts.rejected) {
+        ig_err(err, IG_ERR_INTERNAL,
+               "the demo source ingested %zu files (%lld rows rejected); expected %d and none",
+               r.files, (long long)counts.rejected, IG_DEMO_NSTREAMS);
+        ig_err_hint(err, "see sources.demo in the demo's ingot.yml and SELECT * FROM ingot.loads");
+        return IG_ERR_INTERNAL;
+    }
+    int64_t total = 0;
+    for (int s = 0; s < IG_DEMO_NSTREAMS && !rc; s++) {
+        char table[64];
+        snprintf(table, sizeof table, "%s__%s", IG_DEMO_SOURCE, ig_demo_stream_name(s));
+        int64_t n = 0;
+        rc = count_rows(d->wh, "bronze", table, &n, err);
+        total += n;
+    }
+    if (rc) return rc;
     d->stats.layer_rows[0] = total;
     d->stats.layer_tables[0] = IG_DEMO_NSTREAMS;
     d->stats.ns_bronze = ig_now_ns() - t0;

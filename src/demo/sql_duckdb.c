@@ -1,5 +1,6 @@
-/* Every SQL statement the demo runs, in DuckDB's dialect: the bronze loads
- * (read_csv / read_json over the landed files), the silver and gold models,
+/* Every SQL statement the demo runs, in DuckDB's dialect: forgetting the
+ * previous run's loads, the silver and gold models (over the bronze tables
+ * the file-ingest layer loads),
  * and the report's queries. A PostgreSQL backend adds sql_postgres.c with the
  * same table; nothing else in src/demo/ holds SQL.
  *
@@ -9,36 +10,26 @@
  * rebuild gives identical results. */
 #include "demo/demo_int.h"
 
-/* ---------------------------------------------------------------- bronze */
+/* ----------------------------------------------------------------- reset */
 
-/* As received: every column text, named by the file's header; plus the load
- * columns. ordinality numbers the data rows of the one file in file order. */
-static const char bronze_csv[] =
-    "CREATE OR REPLACE TABLE {{relation}} AS\n"
-    "SELECT * EXCLUDE (ordinality),\n"
-    "       CAST({{loaded_at}} AS TIMESTAMP) AS _ingot_loaded_at,\n"
-    "       {{source_file}} AS _ingot_source_file,\n"
-    "       CAST(ordinality AS BIGINT) AS _ingot_row_number,\n"
-    "       {{batch_id}} AS _ingot_batch_id\n"
-    "FROM read_csv({{path}}, header = true, delim = ',', quote = '\"', escape = '\"',\n"
-    "              all_varchar = true, strict_mode = true) WITH ORDINALITY";
-
-static const char bronze_ndjson[] =
-    "CREATE OR REPLACE TABLE {{relation}} AS\n"
-    "SELECT * EXCLUDE (ordinality),\n"
-    "       CAST({{loaded_at}} AS TIMESTAMP) AS _ingot_loaded_at,\n"
-    "       {{source_file}} AS _ingot_source_file,\n"
-    "       CAST(ordinality AS BIGINT) AS _ingot_row_number,\n"
-    "       {{batch_id}} AS _ingot_batch_id\n"
-    "FROM read_json({{path}}, format = 'newline_delimited', columns = {\n"
-    "    event_id: 'VARCHAR', event_type: 'VARCHAR', anonymous_id: 'VARCHAR',\n"
-    "    user_id: 'VARCHAR', session_id: 'VARCHAR', \"timestamp\": 'VARCHAR',\n"
-    "    url: 'VARCHAR', product_id: 'VARCHAR', order_id: 'VARCHAR', context: 'JSON'})\n"
-    "WITH ORDINALITY";
+/* What the lake recorded about the demo source's earlier batches: the demo
+ * rebuilds from scratch, so its load history starts again with each run. */
+static const char reset_loads[] =
+    "DELETE FROM ingot.schema_changes WHERE batch_id IN\n"
+    "    (SELECT batch_id FROM ingot.loads WHERE source = {{source}});\n"
+    "DELETE FROM ingot.source_state WHERE source = {{source}};\n"
+    "DELETE FROM ingot.loads WHERE source = {{source}};";
 
 static const char materialize[] = "CREATE OR REPLACE TABLE {{relation}} AS\n{{sql}}";
 
 /* ---------------------------------------------------------------- silver */
+
+/* Bronze has the types the file-ingest layer detects (ids BIGINT, money
+ * DOUBLE, dates DATE, times TIMESTAMP, the web events' context a STRUCT).
+ * The casts below state silver's types whatever bronze holds: they are
+ * no-ops on those types, exact for money (a DOUBLE read from "12.99" casts
+ * to DECIMAL 12.99), and still right if a column were widened to VARCHAR by
+ * a later file. */
 
 static const ig_demo_model silver[] = {
     {"silver", "customers",
@@ -115,10 +106,9 @@ static const ig_demo_model silver[] = {
      "       url,\n"
      "       CAST(product_id AS BIGINT) AS product_id,\n"
      "       CAST(order_id AS BIGINT) AS order_id,\n"
-     "       context ->> 'user_agent' AS user_agent,\n"
-     "       context ->> 'locale' AS locale,\n"
-     "       coalesce(regexp_matches(lower(context ->> 'user_agent'), 'bot|crawler|spider'), "
-     "false)\n"
+     "       context.user_agent AS user_agent,\n"
+     "       context.locale AS locale,\n"
+     "       coalesce(regexp_matches(lower(context.user_agent), 'bot|crawler|spider'), false)\n"
      "           AS is_bot\n"
      "FROM bronze.demo__web_events\n"
      "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _ingot_row_number) = 1"},
@@ -249,8 +239,7 @@ static const char report_funnel[] = "SELECT step, sessions, pct_of_previous, pct
 
 const ig_demo_dialect ig__demo_sql_duckdb = {
     .driver = "duckdb",
-    .bronze_csv = bronze_csv,
-    .bronze_ndjson = bronze_ndjson,
+    .reset_loads = reset_loads,
     .materialize = materialize,
     .silver = silver,
     .gold = gold,

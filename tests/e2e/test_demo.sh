@@ -39,10 +39,16 @@ test_demo_report() {
   grep -qE '^  10  ' <<<"$OUT" || fail "no 10th product in the report"
   [ -f shop/ingot.yml ] || fail "no ingot.yml"
   [ -f shop/.ingot-demo ] || fail "no demo marker"
-  for s in customers products orders order_items payments; do
-    [ -s "shop/lake/raw/demo/$s/dt=2026-01-01/$s.csv" ] || fail "no raw $s file"
+  expect_err "ingesting drop/products.xlsx"
+  expect_err "bronze.demo__web_events"
+  # the shop's exports in the drop folder, each landed in the raw zone
+  for f in customers.csv products.xlsx orders.csv order_items.csv payments.csv web_events.ndjson; do
+    [ -s "shop/drop/$f" ] || fail "no drop/$f"
+    s=${f%%.*}
+    ls shop/lake/raw/demo/$s/dt=*/*-"$f" >/dev/null 2>&1 || fail "$f not landed in the raw zone"
+    ls shop/lake/raw/demo/$s/dt=*/*.manifest.json >/dev/null 2>&1 || fail "no manifest for $f"
   done
-  [ -s shop/lake/raw/demo/web_events/dt=2026-01-01/web_events.ndjson ] || fail "no raw web events"
+  grep -q '^sources:' shop/ingot.yml || fail "no files source in ingot.yml"
 }
 
 # check_all SQL...: each argument is "name|boolean SQL expression"; all are
@@ -61,16 +67,15 @@ check_all() {
 test_demo_layers() {
   run demo_small shop
   expect_ok
-  raw=shop/lake/raw/demo
-  orders=$(($(wc -l < $raw/orders/dt=2026-01-01/orders.csv) - 1))
-  events=$(wc -l < $raw/web_events/dt=2026-01-01/web_events.ndjson)
+  orders=$(($(wc -l < shop/drop/orders.csv) - 1))
+  events=$(wc -l < shop/drop/web_events.ndjson)
   check_all \
     "bronze tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bronze' AND table_name LIKE 'demo__%') = 6" \
     "silver tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'silver' AND table_name IN ('customers','products','orders','order_items','payments','web_events')) = 6" \
     "gold tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'gold' AND table_name IN ('fct_orders','dim_customers','revenue_by_month','top_products','funnel')) = 5" \
     "bronze keeps every line|(SELECT count(*) FROM bronze.demo__orders) = $orders" \
     "bronze row numbers|(SELECT max(_ingot_row_number) FROM bronze.demo__orders) = $orders" \
-    "bronze load columns|(SELECT count(*) FROM bronze.demo__orders WHERE _ingot_source_file = 'raw/demo/orders/dt=2026-01-01/orders.csv' AND _ingot_batch_id LIKE 'demo-%' AND _ingot_loaded_at IS NOT NULL) = $orders" \
+    "bronze load columns|(SELECT count(*) FROM bronze.demo__orders WHERE _ingot_source_file = 'orders.csv' AND _ingot_batch_id = (SELECT batch_id FROM ingot.loads WHERE source = 'demo' AND stream = 'orders') AND _ingot_loaded_at IS NOT NULL) = $orders" \
     "bronze events|(SELECT count(*) FROM bronze.demo__web_events) = $events" \
     "events deduplicated|(SELECT count(*) - count(DISTINCT event_id) FROM silver.web_events) = 0" \
     "duplicates existed|(SELECT count(*) FROM silver.web_events) < $events" \
@@ -102,18 +107,52 @@ test_demo_rerun_is_identical() {
   run demo_small shop
   expect_ok
   gold_dump shop > first.txt
-  md5sum shop/lake/raw/demo/*/*/* > first.md5
+  md5sum shop/drop/* > first.md5
   run demo_small shop
   expect_ok
   gold_dump shop > second.txt
   cmp -s first.txt second.txt || fail "gold differs between runs: $(diff first.txt second.txt | head -5)"
-  md5sum -c --quiet first.md5 || fail "raw files differ between runs"
+  md5sum -c --quiet first.md5 || fail "drop files differ between runs"
   # and the same in another folder: the data depends only on seed and scale
   run demo_small other
   expect_ok
   gold_dump other > third.txt
   cmp -s first.txt third.txt || fail "gold differs in another folder"
   expect_eq "$(DEMO_DIR=shop qd "SELECT count(*) FROM ingot.runs WHERE kind = 'demo'")" 2 "two runs recorded"
+}
+
+# The files go through the file-ingest layer: one loaded batch per file in
+# ingot.loads (also after a rerun: the demo starts its source again), the
+# workbook's sheet in bronze, and `ingot ingest demo` finds nothing new.
+test_demo_ingest_loads() {
+  run demo_small shop
+  expect_ok
+  run demo_small shop
+  expect_ok
+  sha=$(sha256sum shop/drop/products.xlsx | cut -d' ' -f1)
+  products=$(qd "SELECT count(*) FROM silver.products")
+  check_all \
+    "one batch per file|(SELECT count(*) FROM ingot.loads WHERE source = 'demo') = 6" \
+    "all loaded|(SELECT count(*) FROM ingot.loads WHERE source = 'demo' AND status = 'loaded' AND rows_rejected = 0) = 6" \
+    "one per stream|(SELECT count(DISTINCT stream) FROM ingot.loads WHERE source = 'demo') = 6" \
+    "formats|(SELECT string_agg(format || ':' || original_name, ' ' ORDER BY stream) FROM ingot.loads WHERE source = 'demo') = 'csv:customers.csv csv:order_items.csv csv:orders.csv csv:payments.csv xlsx:products.xlsx ndjson:web_events.ndjson'" \
+    "rows as loaded|(SELECT sum(rows_accepted) FROM ingot.loads WHERE source = 'demo') = (SELECT (SELECT count(*) FROM bronze.demo__customers) + (SELECT count(*) FROM bronze.demo__products) + (SELECT count(*) FROM bronze.demo__orders) + (SELECT count(*) FROM bronze.demo__order_items) + (SELECT count(*) FROM bronze.demo__payments) + (SELECT count(*) FROM bronze.demo__web_events))" \
+    "bronze from the last run|(SELECT count(DISTINCT _ingot_batch_id) FROM bronze.demo__customers) = 1" \
+    "workbook landed|(SELECT count(*) FROM ingot.loads WHERE stream = 'products' AND format = 'xlsx' AND sha256 = '$sha' AND relation LIKE '%demo__products%') = 1" \
+    "sheet rows|(SELECT count(*) FROM bronze.demo__products) = $products AND $products > 0" \
+    "header below the title|(SELECT min(_ingot_row_number) FROM bronze.demo__products) = 4" \
+    "typed cells|(SELECT data_type FROM information_schema.columns WHERE table_schema = 'bronze' AND table_name = 'demo__products' AND column_name = 'price') = 'DOUBLE'" \
+    "dated cells|(SELECT count(*) FROM bronze.demo__products WHERE created_at IS NULL) = 0" \
+    "catalogue prices|(SELECT count(*) FROM silver.products WHERE price % 1 <> 0.99) = 0" \
+    "no rejects tables|(SELECT count(*) FROM information_schema.tables WHERE table_schema = 'bronze' AND table_name LIKE 'demo%rejects') = 0"
+  n=$(ls shop/lake/raw/demo/*/dt=*/*.manifest.json | wc -l)
+  expect_eq "$n" 6 "manifests in the raw zone after a rerun"
+  grep -q '"status": *"loaded"' shop/lake/raw/demo/products/dt=*/*.manifest.json || fail "products manifest not loaded"
+  run "$INGOT" -C shop ingest demo
+  expect_ok
+  expect_out "0 loaded, 6 unchanged, 0 failed"
+  run "$INGOT" -C shop validate
+  expect_ok
 }
 
 test_demo_seed_changes_data() {
@@ -152,6 +191,7 @@ test_demo_refuses_other_project() {
   expect_err "hint:"
   cmp -s mine/ingot.yml before.yml || fail "ingot.yml was changed"
   [ ! -d mine/lake/raw/demo ] || fail "demo data written into another project"
+  [ ! -d mine/drop ] || fail "demo files dropped into another project"
 }
 
 test_demo_refuses_nonempty_folder() {

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "demo/demo.h"
+#include "demo/demo_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +366,29 @@ static void test_stream_names(void **state)
     assert_string_equal(ig_demo_stream_name(99), "?");
 }
 
+/* The drop folder's files: one per stream, named by the stream; the tables
+ * as CSV, the web events as NDJSON, and exactly one workbook (products). */
+static void test_drop_file_names(void **state)
+{
+    (void)state;
+    int workbooks = 0;
+    for (int s = 0; s < IG_DEMO_NSTREAMS; s++) {
+        const char *f = ig__demo_file_name(s), *stream = ig_demo_stream_name(s);
+        assert_int_equal(strncmp(f, stream, strlen(stream)), 0);
+        assert_int_equal(f[strlen(stream)], '.');
+        const char *ext = f + strlen(stream) + 1;
+        if (!strcmp(ext, "xlsx")) {
+            workbooks++;
+            assert_int_equal(s, IG_DEMO_PRODUCTS);
+        } else {
+            assert_string_equal(ext, ig_demo_stream_format(s));
+        }
+    }
+    assert_int_equal(workbooks, 1);
+    assert_string_equal(ig__demo_file_name(IG_DEMO_WEB_EVENTS), "web_events.ndjson");
+    assert_string_equal(ig__demo_file_name(-1), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_bad_scale),
         cmocka_unit_test(test_sink_error_stops),
         cmocka_unit_test(test_stream_names),
+        cmocka_unit_test(test_drop_file_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
