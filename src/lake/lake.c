@@ -818,6 +818,7 @@ static int cmp_row(const void *a, const void *b)
 
 static const load_row *find_row(const scan *s, const char *id)
 {
+    if (!s->nrows) return NULL; /* bsearch on a NULL array is undefined, even when empty */
     load_row key;
     snprintf(key.id, sizeof key.id, "%s", id);
     return bsearch(&key, s->rows, s->nrows, sizeof *s->rows, cmp_row);

@@ -272,7 +272,10 @@ Y
   expect_eq "$(cat slow.count)" x
   expect_eq "$(cat last.count)" x
   expect_eq "$(q "select state from ingot.pipeline_runs where run_id = '$runid'")" success
-  expect_eq "$(q "select max(try_number) from ingot.task_runs where run_id = '$runid' and task = 'slow'")" 2
+  # the killed try is counted when its start reached the disk before the
+  # crash (history is group-committed; see docs/pipelines.md)
+  tries=$(q "select max(try_number) from ingot.task_runs where run_id = '$runid' and task = 'slow'")
+  [ "$tries" = 1 ] || [ "$tries" = 2 ] || fail "slow has $tries tries"
 }
 
 test_pipeline_sensors() {
