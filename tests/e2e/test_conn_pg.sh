@@ -173,3 +173,25 @@ test_conn_pg_crash_resume() {
   q "SELECT id, v, epoch(updated_at)::bigint FROM bronze.db__ev QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1 ORDER BY id" > bronze.csv
   cmp -s src.csv bronze.csv || fail "bronze lacks rows of the source"
 }
+
+# The loader thread (batch N loaded while N+1 is read) ends with the same
+# bronze, silver, batches and state as loading serially.
+test_conn_pg_pipelined_equals_serial() {
+  pg_up
+  sql "CREATE TABLE pl (id int PRIMARY KEY, v text, updated_at timestamptz);
+       INSERT INTO pl SELECT g, md5(g::text), '2024-01-01'::timestamptz + (g / 5) * interval '1 second' FROM generate_series(1, 20000) g;"
+  pg_project '      pl: {mode: incremental_dedup, cursor: updated_at}'
+  local dump="SELECT id, v, updated_at, _ingot_batch FROM bronze.db__pl ORDER BY id"
+  INGOT_CONN_SERIAL=1 run "$INGOT" source sync db --batch-rows 1500; expect_ok
+  q "$dump" > serial.csv; q "SELECT * EXCLUDE (_ingot_load_id, _ingot_loaded_at) FROM silver.db__pl ORDER BY id" > serial_silver.csv
+  local cur; cur=$(q "select cursor_value from ingot.connector_state where stream = 'pl'")
+  run "$INGOT" source sync db --batch-rows 1500 --full-refresh; expect_ok
+  q "$dump" > piped.csv; q "SELECT * EXCLUDE (_ingot_load_id, _ingot_loaded_at) FROM silver.db__pl ORDER BY id" > piped_silver.csv
+  cmp -s serial.csv piped.csv || fail "bronze differs: $(diff serial.csv piped.csv | head -5)"
+  cmp -s serial_silver.csv piped_silver.csv || fail "silver differs"
+  expect_eq "$(q "select cursor_value from ingot.connector_state where stream = 'pl'")" "$cur"
+  expect_eq "$(q "select count(*) from ingot.connector_batches where stream = 'pl' and load_id = (select load_id from ingot.connector_state where stream = 'pl')")" "14"
+  # nothing new: a second pipelined sync adds nothing
+  run "$INGOT" source sync db --batch-rows 1500; expect_ok
+  expect_eq "$(q 'select count(*) from bronze.db__pl')" "20000"
+}

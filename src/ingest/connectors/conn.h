@@ -194,7 +194,7 @@ bool ig_conn_out_interrupted(const ig_conn_out *o);
 typedef struct ig_conn_sync_opts {
     const char *stream;   /* only this stream, or NULL for every configured one */
     bool full_refresh;    /* reset state and reload from scratch */
-    size_t batch_bytes;   /* checkpoint every this many bytes (0: 256 MiB) */
+    size_t batch_bytes;   /* checkpoint every this many bytes (0: 64 MiB) */
     size_t batch_rows;    /* ... or rows (0: no row limit) */
     bool quiet;
 } ig_conn_sync_opts;

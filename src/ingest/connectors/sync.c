@@ -11,7 +11,10 @@
  * replaced or appended to) at the end.
  *
  * Control flow: ig_conn_sync -> sync_stream (per stream) -> vt->read ->
- * ig_conn_out_record / ig_conn_out_checkpoint -> commit_batch. */
+ * ig_conn_out_record / ig_conn_out_checkpoint -> commit_batch -> (loader
+ * thread) ig_lake_commit -> load_batch.
+ * The reader fills batch N+1 while batch N loads; at most one load is in
+ * flight, so batches commit in order. */
 #include "ingest/connectors/internal.h"
 
 #include "core/clock.h"
@@ -21,6 +24,7 @@
 #include "core/str.h"
 #include "lake/lake.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +34,19 @@
 #include <unistd.h>
 
 #define OUTBUF (1u << 20)
+
+/* One landed batch handed to the loader thread: everything load_batch needs,
+ * copied (malloc) so the reader can go on changing its own fields. */
+typedef struct load_job {
+    ig_conn_out *o;
+    ig_lake_batch *lb;
+    ig_lake_manifest *m;
+    int batch;
+    int64_t file_bytes, seq;
+    char *cursor_value, *state;
+    ig_rc rc;
+    ig_error err;
+} load_job;
 
 typedef struct warning {
     const char *kind, *first;
@@ -61,6 +78,14 @@ struct ig_conn_out {
     warning warns[16];
     size_t nwarns;
     bool tty;
+    /* the loader thread (incremental streams): loads batch N while the
+     * reader writes batch N+1. It uses wh itself, not a clone: the reader
+     * never touches the warehouse while a load is in flight (every use of
+     * wh in this file comes after wait_loader), so the connection is used
+     * by one thread at a time, handed over by pthread_create/join. */
+    pthread_t loader;
+    load_job *job;          /* the batch being loaded, NULL when none */
+    bool serial;            /* INGOT_CONN_SERIAL=1: load in the reader's thread */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -165,11 +190,15 @@ bool ig_conn_out_full(const ig_conn_out *o)
 }
 
 /* The load function the lake runs inside its transaction: bronze (replaced
- * for a full refresh overwrite), silver, the connector state. */
+ * for a full refresh overwrite), silver, the connector state. ctx is a
+ * load_job (its batch number, cursor and state are those of the batch, not
+ * the reader's current ones). Runs in the loader thread: it touches neither
+ * the arena nor the reader's fields other than the constant target. */
 static ig_rc load_batch(void *ctx, ig_wh *wh, const ig_lake_manifest *m, ig_lake_load_result *res,
                         ig_error *err)
 {
-    ig_conn_out *o = ctx;
+    load_job *j = ctx;
+    ig_conn_out *o = j->o;
     ig_rc rc = IG_OK;
     if (o->deferred) {
         if (o->t.mode == IG_CONN_FULL_OVERWRITE) rc = ig__conn_drop_tables(wh, o->a, &o->t, err);
@@ -178,15 +207,15 @@ static ig_rc load_batch(void *ctx, ig_wh *wh, const ig_lake_manifest *m, ig_lake
     int64_t loaded = 0;
     if (!rc && m) {
         const char *files[1] = {m->raw_path};
-        rc = ig__conn_load_files(wh, o->a, &o->t, o->batch, files, 1, &loaded, err);
+        rc = ig__conn_load_files(wh, o->a, &o->t, j->batch, files, 1, &loaded, err);
     }
     if (!rc)
         rc = ig__conn_state_put(wh, o->t.source, o->t.stream, ig_conn_mode_name(o->t.mode),
-                                o->t.cursor, o->deferred ? NULL : o->cursor_value, o->state,
+                                o->t.cursor, o->deferred ? NULL : j->cursor_value, j->state,
                                 o->columns, o->t.load_id, err);
     if (!rc && m)
-        rc = ig__conn_record_batch(wh, &o->t, o->batch, m->raw_path, loaded, o->file_bytes,
-                                   m->sha256, o->cursor_value, err);
+        rc = ig__conn_record_batch(wh, &o->t, j->batch, m->raw_path, loaded, j->file_bytes,
+                                   m->sha256, j->cursor_value, err);
     if (!rc && res) {
         res->rows_accepted = loaded;
         res->relation = ig_asprintf("bronze.%s", o->t.table);
@@ -194,36 +223,100 @@ static ig_rc load_batch(void *ctx, ig_wh *wh, const ig_lake_manifest *m, ig_lake
     return rc;
 }
 
-/* Land the open batch and commit it with the state in one transaction. */
+/* A crash test hook: stop dead right after the Nth commit. */
+static void kill_hook(int64_t committed)
+{
+    const char *kill_after = getenv("INGOT_TEST_KILL_AFTER_BATCH");
+    if (kill_after && atoi(kill_after) == committed) raise(SIGKILL);
+}
+
+static void run_job(load_job *j, ig_wh *wh)
+{
+    ig_error_clear(&j->err);
+    j->rc = ig_lake_commit(j->o->lake, wh, j->m, load_batch, j, j->o->run_id, &j->err);
+    ig_lake_batch_free(j->lb);
+    j->lb = NULL;
+    if (!j->rc) kill_hook(j->seq);
+}
+
+static void *loader_main(void *arg)
+{
+    load_job *j = arg;
+    run_job(j, j->o->wh);
+    return NULL;
+}
+
+/* Wait for the batch being loaded (if any); its error becomes ours. Batches
+ * commit in order: there is at most one load in flight. */
+static ig_rc finish_job(ig_conn_out *o, load_job *j, ig_error *err)
+{
+    ig_rc rc = j->rc;
+    if (rc) *err = j->err;
+    else {
+        o->batches++;
+        ig_debug("source.batch", "%s.%s: batch %d committed (cursor %s)", o->t.source,
+                 o->t.stream, j->batch, j->cursor_value ? j->cursor_value : "-");
+    }
+    free(j->cursor_value);
+    free(j->state);
+    free(j);
+    return rc;
+}
+
+static ig_rc wait_loader(ig_conn_out *o, ig_error *err)
+{
+    load_job *j = o->job;
+    if (!j) return IG_OK;
+    pthread_join(o->loader, NULL);
+    o->job = NULL;
+    return finish_job(o, j, err);
+}
+
+/* Land the open batch and commit it with the state in one transaction.
+ * Incremental batches are committed by the loader thread while the reader
+ * goes on (one in flight: this waits for the
+ * previous one first); a full refresh's one batch, and a state change
+ * without rows, commit here. */
 static ig_rc commit_batch(ig_conn_out *o, ig_error *err)
 {
-    ig_rc rc = IG_OK;
+    ig_rc rc = wait_loader(o, err);
+    if (rc) return rc;
     if (o->lb) {
         ig_lake_manifest *m = NULL;
         rc = land_batch(o, &m, err);
         ig_debug("source.landed", "%s.%s: batch %d landed (%lld rows), loading", o->t.source,
                  o->t.stream, o->batch, (long long)o->file_rows);
-        if (!rc) rc = ig_lake_commit(o->lake, o->wh, m, load_batch, o, o->run_id, err);
-        ig_lake_batch_free(o->lb);
-        o->lb = NULL;
-        if (rc) return rc;
-        o->batch++;
-        o->batches++;
-        ig_debug("source.batch", "%s.%s: batch committed (cursor %s)", o->t.source, o->t.stream,
-                 o->cursor_value ? o->cursor_value : "-");
-    } else {
-        /* no rows, but a new state (or a full refresh of an empty source) */
-        if ((rc = ig_wh_begin(o->wh, err))) return rc;
-        rc = load_batch(o, o->wh, NULL, NULL, err);
-        if (!rc) rc = ig_wh_commit(o->wh, err);
         if (rc) {
-            ig_wh_rollback(o->wh);
+            ig_lake_batch_free(o->lb);
+            o->lb = NULL;
             return rc;
         }
+        load_job *j = ig_calloc(1, sizeof *j);
+        *j = (load_job){.o = o, .lb = o->lb, .m = m, .batch = o->batch,
+                        .file_bytes = o->file_bytes, .seq = o->batches + 1};
+        if (o->cursor_value) j->cursor_value = ig_strdup(o->cursor_value);
+        if (o->state) j->state = ig_strdup(o->state);
+        o->lb = NULL;
+        o->batch++;
+        bool async = !o->deferred && !o->serial;
+        if (async && pthread_create(&o->loader, NULL, loader_main, j) == 0) {
+            o->job = j;
+            return IG_OK;
+        }
+        run_job(j, o->wh); /* serially */
+        return finish_job(o, j, err);
     }
-    /* A crash test hook: stop dead right after a commit. */
-    const char *kill_after = getenv("INGOT_TEST_KILL_AFTER_BATCH");
-    if (kill_after && atoi(kill_after) == o->batches) raise(SIGKILL);
+    /* no rows, but a new state (or a full refresh of an empty source) */
+    load_job j = {.o = o, .batch = o->batch, .file_bytes = o->file_bytes,
+                  .cursor_value = (char *)o->cursor_value, .state = (char *)o->state};
+    if ((rc = ig_wh_begin(o->wh, err))) return rc;
+    rc = load_batch(&j, o->wh, NULL, NULL, err);
+    if (!rc) rc = ig_wh_commit(o->wh, err);
+    if (rc) {
+        ig_wh_rollback(o->wh);
+        return rc;
+    }
+    kill_hook(o->batches);
     return IG_OK;
 }
 
@@ -423,7 +516,7 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     if (rc) return rc;
     o.batch_rows = opt->batch_rows ? opt->batch_rows : (size_t)(brows > 0 ? brows : 0);
     o.batch_bytes = opt->batch_bytes ? opt->batch_bytes
-                                     : (bmb > 0 ? (size_t)bmb << 20 : (size_t)256 << 20);
+                                     : (bmb > 0 ? (size_t)bmb << 20 : (size_t)64 << 20);
     o.deferred = p->mode <= IG_CONN_FULL_APPEND;
 
     /* State and schema changes. */
@@ -482,6 +575,8 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     ig_lake_name_from(p->st->name, nm, sizeof nm);
     o.lake_stream = ig_arena_strdup(a, nm);
     o.buf = ig_malloc(OUTBUF);
+    const char *ser = getenv("INGOT_CONN_SERIAL");
+    o.serial = ser && *ser && strcmp(ser, "0");
     if ((rc = supersede_pending(&o, err))) {
         free(o.buf);
         return rc;
@@ -501,6 +596,15 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
                                              "sync resumes after them");
     /* the rest of an incremental stream, or the one batch of a full refresh */
     if (!rc && (o.lb || o.deferred)) rc = commit_batch(&o, err);
+    /* the batch still loading (also after an error: it commits or fails on
+     * its own; the first error is the one reported) */
+    ig_error lerr;
+    ig_error_clear(&lerr);
+    ig_rc lrc = wait_loader(&o, &lerr);
+    if (lrc && !rc) {
+        rc = lrc;
+        *err = lerr;
+    }
     if (o.lb) ig_lake_batch_free(o.lb); /* not landed: its temporary file goes */
     if (o.tty && !opt->quiet && o.rows >= 4096) fprintf(stderr, "\r%*s\r", 70, "");
     free(o.buf);
