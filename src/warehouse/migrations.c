@@ -94,11 +94,19 @@ int ig_wh_schema_version(void) { return migrations[N_MIGRATIONS - 1].version; }
 
 ig_rc ig__wh_migrate(ig_wh *wh, bool read_only, ig_error *err)
 {
+    /* Read the version directly: a missing table (a new file) means 0. This
+     * runs on every open, and a catalog query (information_schema) costs
+     * tens of milliseconds where this costs one. */
     int64_t current = 0;
-    if (ig_wh_relation_exists(wh, "ingot", "schema_version")) {
-        ig_rc rc = ig_wh_query_int(wh, "SELECT coalesce(max(version), 0) FROM ingot.schema_version",
-                                   &current, err);
-        if (rc) return rc;
+    ig_error probe;
+    ig_error_clear(&probe);
+    if (ig_wh_query_int(wh, "SELECT coalesce(max(version), 0) FROM ingot.schema_version", &current,
+                        &probe)) {
+        current = 0;
+        if (ig_wh_relation_exists(wh, "ingot", "schema_version")) { /* it exists: a real failure */
+            if (err) *err = probe;
+            return probe.code;
+        }
     }
     int known = ig_wh_schema_version();
     if (current > known) {
