@@ -624,7 +624,12 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
                     t->cancel = 1;
                     if (t->ctx.wh) ig_wh_interrupt(t->ctx.wh);
                 }
-                if (t->ctx.deadline_ms && t->ctx.deadline_ms < wake) wake = t->ctx.deadline_ms;
+                /* wake for a deadline still ahead; one already acted on is
+                 * followed by polling until the try's thread reports */
+                if (t->ctx.deadline_ms && t->ctx.deadline_ms > now && t->ctx.deadline_ms < wake)
+                    wake = t->ctx.deadline_ms;
+                else if (t->cancel && now + 20 < wake)
+                    wake = now + 20;
             }
             if (interrupted && (t->st == T_WAITING || t->st == T_RETRY_WAIT || t->st == T_SENSING)) {
                 t->st = T_SKIPPED;
@@ -658,7 +663,8 @@ ig_rc ig_run_pipeline(const ig_project *p, ig_wh *wh, const ig_run_request *req,
         bool pending = false;
         for (size_t i = 0; i < pl->ntasks; i++) pending |= r.ts[i].st == T_RUNNING && r.ts[i].thread_done;
         if (pending) continue;
-        if (wake > now) {
+        if (wake <= now) wake = now + 1; /* always wait a little: the lock must be let go */
+        {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             int64_t ms = wake - now;

@@ -52,6 +52,7 @@ typedef struct run_slot {
     ig_wh *wh;
     ig_run_request req;
     char resume_id[64];
+    char run_type[24]; /* copied: the caller's string may be a cursor's, gone soon */
     bool done;
 } run_slot;
 
@@ -110,7 +111,8 @@ static void start_run(ig_sched *s, const ig_pipeline *pl, const char *type, int6
     r->sched = s;
     r->pl = pl;
     if (resume) snprintf(r->resume_id, sizeof r->resume_id, "%s", resume);
-    r->req = (ig_run_request){.pipeline = pl, .run_type = type, .interval_start = start,
+    snprintf(r->run_type, sizeof r->run_type, "%s", type);
+    r->req = (ig_run_request){.pipeline = pl, .run_type = r->run_type, .interval_start = start,
                               .interval_end = end, .resume_run_id = resume ? r->resume_id : NULL,
                               .resume_by_policy = resume != NULL, .quiet = true, .cancel = &s->cancel};
     ig_info("sched.start", "pipeline %s: starting a %s run", pl->name, type);
