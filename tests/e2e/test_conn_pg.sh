@@ -162,7 +162,10 @@ test_conn_pg_crash_resume() {
   for delay in 0.3 0.6 0.9 1.2 0.2 1.5; do
     "$INGOT" source sync db --batch-rows 1000 >/dev/null 2>&1 & local p=$!
     sleep $delay; kill -9 $p 2>/dev/null || true; wait $p 2>/dev/null || true
-    sql "UPDATE ev SET v = v + 1, updated_at = updated_at + interval '1 hour' WHERE id % 997 = 0" >/dev/null
+    # an update stamps the rows later than anything before it, as a real
+    # source's updated_at does (a cursor sync cannot see changes stamped
+    # behind the cursor it has reached)
+    sql "UPDATE ev SET v = v + 1, updated_at = (SELECT max(updated_at) FROM ev) + interval '1 hour' WHERE id % 997 = 0" >/dev/null
   done
   run "$INGOT" source sync db --batch-rows 1000; expect_ok
   expect_eq "$(q 'select count(*) from (select id, updated_at from bronze.db__ev group by all having count(*) > 1)')" "0" "duplicate rows in bronze"
