@@ -81,7 +81,7 @@ static ig_rc sub_list(ig_cli *cli, const ig_pipeline_set *set)
     for (size_t i = 0; i < set->n; i++) {
         const ig_pipeline *pl = &set->items[i];
         bool paused = pl->paused;
-        char *last = NULL, *pz = NULL;
+        char *last = NULL;
         ig_param p = IG_P_TEXT(pl->name);
         ig_wh_cursor *c;
         ig_error e;
@@ -98,7 +98,6 @@ static ig_rc sub_list(ig_cli *cli, const ig_pipeline_set *set)
         printf("%-20s %-16s %-18s %-6zu %-7s %-10s %s\n", pl->name, pl->schedule ? pl->schedule : "-",
                ig_tz_name(pl->tz), pl->ntasks, paused ? "yes" : "no", last ? last : "-", next);
         free(last);
-        free(pz);
     }
     return IG_OK;
 }

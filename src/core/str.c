@@ -138,6 +138,29 @@ size_t ig_utf8_fit(const char *s, size_t n, size_t cols)
     return i;
 }
 
+void ig_utf8_put(ig_buf *b, unsigned cp)
+{
+    char u[4];
+    if (cp < 0x80) {
+        ig_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        ig_buf_append(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        ig_buf_append(b, u, 3);
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        ig_buf_append(b, u, 4);
+    }
+}
+
 bool ig_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

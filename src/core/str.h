@@ -25,6 +25,8 @@ size_t ig_utf8_width(const char *s, size_t n);
 /* Length in bytes of the longest prefix of s (n bytes) that fits in `cols`
  * display columns without splitting a character. */
 size_t ig_utf8_fit(const char *s, size_t n, size_t cols);
+/* Append code point cp as UTF-8 (1 to 4 bytes). */
+void ig_utf8_put(ig_buf *b, unsigned cp);
 /* True when s (n bytes) is valid UTF-8. */
 bool ig_utf8_valid(const char *s, size_t n);
 

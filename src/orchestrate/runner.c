@@ -41,10 +41,10 @@ typedef struct hist_entry {
 
 typedef struct hist_writer {
     pthread_mutex_t lock;
-    pthread_cond_t cond, drained;
+    pthread_cond_t cond;
     hist_entry *q;
     size_t n, cap;
-    bool busy, stop;
+    bool stop;
     uint64_t queued_seq;  /* events queued so far */
     uint64_t written_seq; /* events committed so far (atomic reads) */
     pthread_t thread;
@@ -154,7 +154,6 @@ static void *hist_thread(void *arg)
         uint64_t upto = h->queued_seq;
         h->q = NULL;
         h->n = h->cap = 0;
-        h->busy = true;
         pthread_mutex_unlock(&h->lock);
         ig_error e;
         bool ok = !ig_wh_begin(h->wh, &e);
@@ -193,8 +192,6 @@ static void *hist_thread(void *arg)
         pthread_cond_signal(&h->run->cond);
         pthread_mutex_unlock(&h->run->lock);
         pthread_mutex_lock(&h->lock);
-        h->busy = false;
-        pthread_cond_broadcast(&h->drained);
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
@@ -206,7 +203,6 @@ static void hist_start(run_ctx *r)
     h->run = r;
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->cond, NULL);
-    pthread_cond_init(&h->drained, NULL);
     ig_error e;
     if (ig_wh_clone(r->wh, &h->wh, &e)) {
         h->wh = NULL;
@@ -229,7 +225,6 @@ static void hist_finish(run_ctx *r)
     ig_wh_close(h->wh);
     free(h->q);
     pthread_cond_destroy(&h->cond);
-    pthread_cond_destroy(&h->drained);
     pthread_mutex_destroy(&h->lock);
 }
 

@@ -8,6 +8,7 @@
 #include "tmpl_lex.h"
 
 #include "core/mem.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -195,28 +196,6 @@ static int hexval(char c)
     return -1;
 }
 
-static void put_utf8(ig_buf *b, unsigned cp)
-{
-    char u[4];
-    if (cp < 0x80) {
-        ig_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 4);
-    }
-}
 
 /* A string literal at pos (quote char there); Python escapes. */
 static ig_rc lex_string(lexer *lx, size_t pos, size_t *end)
@@ -269,7 +248,7 @@ static ig_rc lex_string(lexer *lx, size_t pos, size_t *end)
                 ig_buf_free(&b);
                 return lex_fail(lx, i - 2, "invalid \\%c escape in string", e);
             }
-            put_utf8(&b, cp);
+            ig_utf8_put(&b, cp);
             i += (size_t)nd;
             break;
         }

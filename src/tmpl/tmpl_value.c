@@ -8,6 +8,7 @@
 #include "tmpl_int.h"
 
 #include "core/mem.h"
+#include "core/str.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1037,28 +1038,6 @@ static size_t dec(const unsigned char *s, size_t n, unsigned *cp)
     return len;
 }
 
-static void enc(ig_buf *b, unsigned cp)
-{
-    char u[4];
-    if (cp < 0x80) {
-        ig_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        ig_buf_append(b, u, 4);
-    }
-}
 
 ig_tmpl_val ig__tmpl_case(const char *s, size_t n, int mode)
 {
@@ -1090,7 +1069,7 @@ ig_tmpl_val ig__tmpl_case(const char *s, size_t n, int mode)
                     cp == '{' || cp == '[' || cp == '<';
             break;
         }
-        enc(&b, o);
+        ig_utf8_put(&b, o);
         i += len;
     }
     ig_tmpl_val v = ig__tmpl_new_str(ig_buf_cstr(&b), b.len);
