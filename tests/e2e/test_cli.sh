@@ -60,7 +60,7 @@ test_cli_warehouse_in_use() {
   "$INGOT" init . >/dev/null
   "$INGOT" serve --listen 127.0.0.1:0 --ready-file ready >serve.log 2>&1 &
   pid=$!
-  for _ in $(seq 100); do [ -s ready ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s ready ] && break; sleep 0.1; done
   run "$INGOT" query "select 1"
   kill -TERM $pid; wait $pid 2>/dev/null || true
   expect_rc 7

@@ -136,7 +136,7 @@ import socket, time, sys
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
 open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(60)' "$TMPT/blackhole" &
   local bh=$!
-  for _ in $(seq 50); do [ -s "$TMPT/blackhole" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s "$TMPT/blackhole" ] && break; sleep 0.1; done
   sed -i "s/^    port: .*/    port: $(cat "$TMPT/blackhole")\n    connect_timeout: 2/" ingot.yml
   local s e; s=$(date +%s)
   run "$INGOT" source check db; e=$(date +%s); kill $bh

@@ -6,7 +6,7 @@ api_start() {
   local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   python3 "$root/tests/servers/http_api.py" "$TMPT/port" >"$TMPT/api.log" 2>&1 &
   API_PID=$!
-  for _ in $(seq 100); do [ -s "$TMPT/port" ] && break; sleep 0.05; done
+  for _ in $(seq 1200); do [ -s "$TMPT/port" ] && break; sleep 0.05; done
   [ -s "$TMPT/port" ] || fail "the HTTP test server did not start: $(cat "$TMPT/api.log")"
   API="http://127.0.0.1:$(cat "$TMPT/port")"
   trap 'kill $API_PID 2>/dev/null' EXIT

@@ -225,7 +225,7 @@ test_events_pubsub_emulator() {
   "$INGOT" init . >/dev/null
   printf 'sources:\n  ps:\n    type: pubsub\n    endpoint: http://%s\n    subscription: projects/ingot-e2e/subscriptions/%s\n    max_messages: 20\n' "$host" "$sub" >>ingot.yml
   ev_start
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     curl -s "$EV_URL/metrics" | grep -q '^ingot_pubsub_messages_total 50' && break; sleep 0.1
   done
   ev_stop

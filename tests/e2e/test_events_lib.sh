@@ -32,7 +32,7 @@ ev_start() {
   "$INGOT" serve --listen "${EV_LISTEN:-127.0.0.1:0}" --ready-file ready --load-interval 200 "$@" \
     >>serve.log 2>&1 &
   EV_PID=$!
-  for _ in $(seq 200); do
+  for _ in $(seq 600); do
     [ -s ready ] && break
     kill -0 "$EV_PID" 2>/dev/null || { cat serve.log; fail "ingot serve exited"; return 1; }
     sleep 0.05

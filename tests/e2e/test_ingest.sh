@@ -188,7 +188,7 @@ open('port', 'w').write(str(s.server_address[1]))
 s.serve_forever()
 PY
   mkdir -p www; (cd www && exec python3 ../srv.py) & HTTP_PID=$!
-  for _ in $(seq 50); do [ -s www/port ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s www/port ] && break; sleep 0.1; done
   PORT=$(cat www/port)
 }
 

@@ -29,7 +29,7 @@ test_serve_sighup_reload() {
   expect_code 200
   sed -i 's/write_key: ${EV_KEY}/write_key: newkey/' ingot.yml
   kill -HUP "$EV_PID"
-  for _ in $(seq 50); do grep -q 'configuration reloaded' serve.log && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q 'configuration reloaded' serve.log && break; sleep 0.1; done
   post /v1/track -u newkey: -d '{"userId":"u","event":"after"}'
   expect_code 200
   post /v1/track -u testkey: -d '{"userId":"u","event":"old"}'
@@ -37,7 +37,7 @@ test_serve_sighup_reload() {
   # a broken file is refused and the running configuration kept
   echo 'sources: [' >>ingot.yml
   kill -HUP "$EV_PID"
-  for _ in $(seq 50); do grep -q 'reload refused' serve.log && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q 'reload refused' serve.log && break; sleep 0.1; done
   grep -q 'reload refused' serve.log || fail "no reload error logged: $(cat serve.log)"
   post /v1/track -u newkey: -d '{"userId":"u","event":"still"}'
   expect_code 200
