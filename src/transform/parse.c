@@ -263,6 +263,8 @@ static tf_node *new_node(tf_project *p, tf_kind kind)
     n->kind = kind;
     n->enabled = true;
     n->config = json_object();
+    n->attached = -1;
+    n->failures = -1;
     p->nodes[p->nnodes++] = n;
     return n;
 }

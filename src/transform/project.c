@@ -759,6 +759,7 @@ void ig__tf_free(tf_project *p)
         tf_node *n = p->nodes[i];
         json_decref(n->config);
         json_decref(n->props);
+        json_decref(n->test_meta);
         free(n->parse_out);
         free(n->compiled);
         free(n->message);

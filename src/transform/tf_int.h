@@ -140,6 +140,15 @@ typedef struct tf_node {
     char *message; /* malloc */
     int64_t rows;
     int order;     /* "N of M" */
+    /* tests (TF_TEST); NULL / -1 for other kinds */
+    const char *column_name; /* the column a generic test is attached to */
+    json_t *test_meta;       /* generic tests: {"name", "namespace", "kwargs"} (owned) */
+    int attached;            /* index of the node a test tests, -1 when none */
+    /* results beyond state (issue 5): the dbt status text of the outcome
+     * ("success", "error", "skipped", "pass", "warn", "fail") and, for
+     * tests, the number of failing rows (-1 when not run) */
+    const char *status;
+    int64_t failures;
 } tf_node;
 
 /* ------------------------------------------------------------- project */
