@@ -95,10 +95,12 @@ test:
 	@INGOT=$(CURDIR)/$(BUILD)/ingot E2E_ARGS="$(E2E_ARGS)" tests/run_all.sh $(UNIT_BINS)
 
 # Under the sanitizers: every unit test and the end-to-end tests not tagged
-# slow (DuckDB runs several times slower under ASan).
+# SLOW or SANITIZED_SKIP (DuckDB runs several times slower under ASan, whose
+# allocator it goes through); three test files at a time, as many of them
+# wait on daemons and servers rather than compute.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CC=$(CC) CFLAGS="-O1 -g" \
-	  E2E_ARGS="$(or $(ASAN_E2E_ARGS),--fast)" test
+	  E2E_ARGS="$(or $(ASAN_E2E_ARGS),--sanitized -j3)" test
 
 demo:
 	@scripts/bootstrap.sh

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests: every function test_* in tests/e2e/test_*.sh,
 # each in a fresh temporary directory. Usage:
-#   tests/e2e/run.sh [--fast] [-jN] [PATTERN]
-# --fast skips tests a file lists in SLOW="..."; PATTERN filters test names.
+#   tests/e2e/run.sh [--fast] [--sanitized] [-jN] [PATTERN]
+# --fast skips tests a file lists in SLOW="..."; --sanitized (the run under
+# ASan/UBSan, `make asan`) also skips those it lists in SANITIZED_SKIP="...":
+# tests that only repeat, at a larger size, code paths other tests of the
+# sanitized run already cover. PATTERN filters test names.
 # Files run in parallel (-j, default $E2E_JOBS or 2); the tests of one file
 # run one after another, in a fixed order. Prints one line per test and ends
 # with "e2e: N passed, N failed".
@@ -11,9 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${INGOT:?set INGOT to the ingot binary}"
 export INGOT
 export E2E_HELPERS="$here/helpers"   # scripts tests share (servers, fixtures)
-fast=0; pattern=""; jobs=${E2E_JOBS:-2}
+fast=0; sanitized=0; pattern=""; jobs=${E2E_JOBS:-2}
 for a in "$@"; do
-  case $a in --fast) fast=1 ;; -j*) jobs=${a#-j} ;; *) pattern=$a ;; esac
+  case $a in --fast) fast=1 ;; --sanitized) fast=1; sanitized=1 ;; -j*) jobs=${a#-j} ;;
+    *) pattern=$a ;; esac
 done
 root=$(mktemp -d /tmp/ingot-e2e.XXXXXX)
 
@@ -24,6 +28,7 @@ run_file() {
   local names slow
   names=$(bash -c "source '$here/lib.sh'; source '$f'; declare -F" | awk '{print $3}' | grep '^test_' || true)
   slow=$(bash -c "source '$f'; echo \${SLOW:-}")
+  [ $sanitized = 1 ] && slow="$slow $(bash -c "source '$f'; echo \${SANITIZED_SKIP:-}")"
   : > "$out"
   for t in $names; do
     [ -n "$pattern" ] && [[ $t != *$pattern* ]] && continue
