@@ -4,6 +4,8 @@
 # same run; then an incremental sync after changing 1% of the rows.
 # Prints time, MB/s, rows/s, the ratio to the floor and peak memory.
 #   BENCH_PG_ROWS=10000000 (default; about 1 GB of CSV)   smaller: BENCH_PG_ROWS=1000000
+#   BENCH_PG_MEMORY_LIMIT=256MB   the warehouse's memory_limit (default: DuckDB's)
+#   BENCH_PG_CDC=1                also a cdc stream: snapshot, then 1% of rows changed
 # Uses the test server of tests/servers/start.sh (started if needed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
@@ -26,6 +28,10 @@ if [ "$have" != "$ROWS" ]; then
 fi
 dir=$(mktemp -d /tmp/ingot-bench-pg.XXXXXX); trap 'rm -rf "$dir"' EXIT
 cd "$dir"; "$INGOT" init . >/dev/null
+if [ -n "${BENCH_PG_MEMORY_LIMIT:-}" ]; then
+  sed -i "s/^  # memory_limit: 4GB/  memory_limit: $BENCH_PG_MEMORY_LIMIT/" ingot.yml
+  grep -q "^  memory_limit: $BENCH_PG_MEMORY_LIMIT" ingot.yml || { echo "could not set memory_limit in ingot.yml" >&2; exit 1; }
+fi
 cat >> ingot.yml <<YML
 sources:
   db:
@@ -58,3 +64,24 @@ psql -q -c "UPDATE bench_sync SET amount = amount + 1, updated_at = updated_at +
 ti=$(secs "$INGOT" source sync db)
 echo "incremental sync after changing 1% of rows: ${ti}s ($("$INGOT" query --format csv --no-header "select count(*) from bronze.db__bench_sync") rows in bronze)"
 psql -q -c "UPDATE bench_sync SET amount = amount - 1, updated_at = updated_at - interval '100 years' WHERE id % 100 = 0"
+if [ "${BENCH_PG_CDC:-0}" = 1 ]; then
+  cat >> ingot.yml <<YML
+  cdc:
+    type: postgres
+    host: \${PGHOST}
+    port: \${PGPORT}
+    database: \${PGDATABASE}
+    user: \${PGUSER}
+    password: \${PGPASSWORD}
+    include: [bench_sync]
+    streams:
+      bench_sync: {mode: cdc}
+YML
+  trap '"$INGOT" source reset cdc >/dev/null 2>&1; rm -rf "$dir"' EXIT
+  /usr/bin/time -f '%M' -o "$dir/rss" "$INGOT" source sync cdc >"$dir/out" 2>&1 || { cat "$dir/out"; exit 1; }
+  echo "cdc snapshot (slot + exported snapshot + copy): $(grep -o '[0-9.]*s  lsn' "$dir/out" | cut -d' ' -f1)  peak RSS: $(( $(cat "$dir/rss") / 1024 )) MB"
+  psql -q -c "UPDATE bench_sync SET amount = amount + 1 WHERE id % 100 = 0"
+  tc=$(secs "$INGOT" source sync cdc)
+  echo "cdc sync of $((ROWS / 100)) updates: ${tc}s ($("$INGOT" query --format csv --no-header "select count(*) from bronze.cdc__bench_sync where _ingot_op = 'u'") changes in bronze)"
+  psql -q -c "UPDATE bench_sync SET amount = amount - 1 WHERE id % 100 = 0"
+fi

@@ -84,6 +84,7 @@ typedef struct ig_wh_options {
     bool read_only;
     int threads;              /* 0: the engine's default */
     const char *memory_limit; /* e.g. "4GB"; NULL: default */
+    const char *temp_directory; /* where work beyond memory_limit spills; NULL: <path>.tmp */
     bool no_migrate;          /* open without creating schemas / running migrations */
 } ig_wh_options;
 

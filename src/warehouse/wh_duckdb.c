@@ -125,6 +125,14 @@ static ig_rc d_open(const ig_wh_options *opt, ig_wh **out, ig_error *err)
         return ig_err(err, IG_ERR_CONFIG, "warehouse.memory_limit: '%s' is not a memory size (e.g. 4GB)",
                       opt->memory_limit);
     }
+    /* Spill beyond memory_limit to a known place (DuckDB's default for a
+     * file database; none for :memory: unless given). */
+    if (opt->temp_directory && *opt->temp_directory &&
+        duckdb_set_config(config, "temp_directory", opt->temp_directory) == DuckDBError) {
+        duckdb_destroy_config(&config);
+        return ig_err(err, IG_ERR_CONFIG, "warehouse.temp_directory: '%s' is not usable",
+                      opt->temp_directory);
+    }
     duckdb_set_config(config, "autoinstall_known_extensions", "false");
     duckdb_set_config(config, "autoload_known_extensions", "true");
     const char *path = opt->path && *opt->path ? opt->path : ":memory:";

@@ -165,7 +165,7 @@ static ig_rc fake_read(ig_conn *c, const ig_conn_read *rq, ig_conn_out *out, ig_
     return ig_conn_out_checkpoint(out, cur[0] ? cur : NULL, NULL, err);
 }
 static const ig_conn_vtable fake_vt = {"fake", "test", NULL, NULL, fake_open, fake_check,
-                                       fake_discover, fake_read, NULL};
+                                       fake_discover, fake_read, NULL, NULL};
 
 static int64_t qint(ig_wh *wh, const char *sql)
 {

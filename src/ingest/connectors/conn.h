@@ -38,7 +38,21 @@ typedef enum {
     IG_CONN_FULL_APPEND,    /* every sync appends the whole source */
     IG_CONN_INCR_APPEND,    /* rows with cursor >= last state are appended */
     IG_CONN_INCR_DEDUP,     /* as INCR_APPEND, plus silver keeps the latest row per key */
+    IG_CONN_CDC,            /* change data capture: a snapshot, then every insert, update
+                             * and delete from the source's log (bronze: each change with
+                             * _ingot_op/_ingot_lsn; silver: the current rows) */
 } ig_conn_mode;
+
+/* The columns a cdc stream's records carry after the stream's own columns
+ * (the sync engine appends them to the stream it hands the connector):
+ *   _ingot_op     'r' snapshot row, 'c' insert, 'u' update, 'd' delete,
+ *                 't' truncate (every other field NULL);
+ *   _ingot_lsn    the source's log position of the change (0 for snapshot rows),
+ *                 as an integer: changes of one key are ordered by it;
+ *   _ingot_toast  NULL, or "|col|col|": columns the source did not send because
+ *                 they did not change (PostgreSQL TOAST); the load fills them from
+ *                 the key's previous row. */
+#define IG_CONN_CDC_NCOLS 3
 
 /* "full_refresh_overwrite" etc.; -1 when unknown. */
 int ig_conn_mode_parse(const char *s);
@@ -118,6 +132,11 @@ typedef struct ig_conn_vtable {
      * at safe points and once at the end. */
     ig_rc (*read)(ig_conn *c, const ig_conn_read *rq, ig_conn_out *out, ig_error *err);
     void (*close)(ig_conn *c);
+    /* NULL unless the connector supports IG_CONN_CDC. Release what a cdc
+     * stream holds in the source (a replication slot) given its saved state
+     * JSON (may be NULL); `ingot source reset` calls it. */
+    ig_rc (*cdc_release)(ig_conn *c, const ig_conn_stream *st, const ig_yaml *stream_cfg,
+                         const char *state, ig_error *err);
 } ig_conn_vtable;
 
 struct ig_conn {
@@ -209,6 +228,12 @@ typedef struct ig_conn_sync_result {
  * still run (the result counts them), the first error is returned. */
 ig_rc ig_conn_sync(ig_conn *c, ig_wh *wh, const ig_conn_sync_opts *opt,
                    ig_conn_sync_result *res, ig_error *err);
+
+/* `ingot source reset NAME [--stream S]`: forget the saved state of the
+ * source's streams (or one), drop their bronze and silver tables, and release
+ * what cdc streams hold in the source (replication slots). The next sync
+ * starts from scratch. *n gets the number of streams reset. */
+ig_rc ig_conn_reset(ig_conn *c, ig_wh *wh, const char *stream, size_t *n, ig_error *err);
 
 /* The bronze table name of a stream: "<source>__<stream>" with characters
  * other than [a-z0-9_] turned to '_'. Allocated in a. */

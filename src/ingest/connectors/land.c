@@ -172,7 +172,7 @@ ig_rc ig__conn_ensure_tables(ig_wh *wh, ig_arena *a, const ig__conn_target *t,
     column_defs(wh, &b, t->st);
     ig_buf_puts(&b, "_ingot_load_id VARCHAR, _ingot_batch INTEGER, _ingot_loaded_at TIMESTAMP)");
     ig_rc rc = run(wh, &b, NULL, 0, NULL, err);
-    if (!rc && t->mode == IG_CONN_INCR_DEDUP) {
+    if (!rc && (t->mode == IG_CONN_INCR_DEDUP || t->mode == IG_CONN_CDC)) {
         ig_buf_puts(&b, "CREATE TABLE IF NOT EXISTS ");
         rel(wh, &b, "silver", t->table);
         ig_buf_puts(&b, " (");
@@ -185,7 +185,8 @@ ig_rc ig__conn_ensure_tables(ig_wh *wh, ig_arena *a, const ig__conn_target *t,
         for (size_t j = 0; j < t->st->ncols; j++)
             if (!strcmp(t->st->cols[j].name, added[i])) col = &t->st->cols[j];
         if (!col) continue;
-        for (int s = 0; s < (t->mode == IG_CONN_INCR_DEDUP ? 2 : 1) && !rc; s++) {
+        bool silver = t->mode == IG_CONN_INCR_DEDUP || t->mode == IG_CONN_CDC;
+        for (int s = 0; s < (silver ? 2 : 1) && !rc; s++) {
             const char *schema = s ? "silver" : "bronze";
             ig_buf_puts(&b, "ALTER TABLE ");
             rel(wh, &b, schema, t->table);
@@ -307,6 +308,152 @@ done:
     return rc;
 }
 
+/* ---- cdc ---- */
+
+static void pk_list(ig_wh *wh, ig_buf *b, const ig__conn_target *t)
+{
+    for (size_t i = 0; i < t->npk; i++) {
+        if (i) ig_buf_puts(b, ", ");
+        Q(b, t->pk[i]);
+    }
+}
+
+/* Columns the source left out of an update because they did not change
+ * (PostgreSQL TOAST: _ingot_toast = "|col|...|") take the value of the key's
+ * previous row in bronze, batch rows in log order. */
+static ig_rc fill_toast(ig_wh *wh, const ig__conn_target *t, int batch, ig_error *err)
+{
+    ig_param p[2] = {IG_P_TEXT(t->load_id), IG_P_INT(batch)};
+    ig_buf b = IG_BUF_INIT;
+    ig_buf_puts(&b, "SELECT DISTINCT unnest(string_split(trim(_ingot_toast, '|'), '|')) FROM ");
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_puts(&b, " WHERE _ingot_load_id = $1 AND _ingot_batch = $2 AND _ingot_toast IS NOT NULL");
+    ig_wh_cursor *cur;
+    ig_rc rc = ig_wh_query_params(wh, ig_buf_cstr(&b), p, 2, &cur, err);
+    ig_buf_free(&b);
+    if (rc) return rc;
+    char *names[256];
+    size_t n = 0;
+    int r;
+    while ((r = ig_wh_cursor_next(cur, err)) == 1 && n < 256) {
+        const ig_value *v = ig_wh_cursor_value(cur, 0);
+        if (!v->is_null) names[n++] = ig_strndup(v->text, v->len);
+    }
+    ig_wh_cursor_close(cur);
+    if (r < 0) rc = err->code;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!find_col(t->st, names[i])) continue;
+        ig_buf mark = IG_BUF_INIT;
+        ig_buf_printf(&mark, "|%s|", names[i]);
+        ig_buf_puts(&b, "UPDATE ");
+        rel(wh, &b, "bronze", t->table);
+        ig_buf_puts(&b, " AS u SET ");
+        Q(&b, names[i]);
+        ig_buf_puts(&b, " = f.prev.v FROM (SELECT rowid AS rid, _ingot_load_id AS lid, "
+                        "_ingot_batch AS bat, _ingot_toast AS tst, last_value(CASE WHEN "
+                        "_ingot_toast IS NULL OR NOT contains(_ingot_toast, $3) THEN "
+                        "struct_pack(v := ");
+        Q(&b, names[i]);
+        ig_buf_puts(&b, ") END IGNORE NULLS) OVER (PARTITION BY ");
+        pk_list(wh, &b, t);
+        ig_buf_puts(&b, " ORDER BY _ingot_lsn, _ingot_batch ROWS BETWEEN UNBOUNDED PRECEDING AND "
+                        "1 PRECEDING) AS prev FROM ");
+        rel(wh, &b, "bronze", t->table);
+        ig_buf_puts(&b, " WHERE (");
+        pk_list(wh, &b, t);
+        ig_buf_puts(&b, ") IN (SELECT (");
+        pk_list(wh, &b, t);
+        ig_buf_puts(&b, ") FROM ");
+        rel(wh, &b, "bronze", t->table);
+        ig_buf_puts(&b, " WHERE _ingot_load_id = $1 AND _ingot_batch = $2 AND contains(_ingot_toast, $3))"
+                        ") f WHERE u.rowid = f.rid AND f.lid = $1 AND f.bat = $2 AND "
+                        "contains(f.tst, $3) AND f.prev IS NOT NULL");
+        ig_param p3[3] = {p[0], p[1], IG_P_TEXT(ig_buf_cstr(&mark))};
+        rc = run(wh, &b, p3, 3, NULL, err);
+        ig_buf_free(&mark);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    if (rc) ig_err_prefix(err, "filling unchanged TOAST columns of bronze.%s", t->table);
+    return rc;
+}
+
+/* Apply a cdc batch to silver: a truncate empties it; every key the batch
+ * touches is replaced by its last change, unless that is a delete. */
+static ig_rc merge_cdc(ig_wh *wh, const ig__conn_target *t, int batch, ig_error *err)
+{
+    ig_param p[2] = {IG_P_TEXT(t->load_id), IG_P_INT(batch)};
+    const char *w = " WHERE _ingot_load_id = $1 AND _ingot_batch = $2";
+    ig_buf b = IG_BUF_INIT;
+    /* A snapshot batch (every row 'r', each key once, silver emptied with the
+     * tables before a snapshot) is a plain insert: no sort of the batch. */
+    ig_buf_puts(&b, "SELECT count(*) FILTER (WHERE _ingot_op <> 'r') FROM ");
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_puts(&b, w);
+    int64_t changes = -1;
+    ig_wh_cursor *cur;
+    ig_rc rc = ig_wh_query_params(wh, ig_buf_cstr(&b), p, 2, &cur, err);
+    ig_buf_free(&b);
+    if (rc) goto done;
+    if (ig_wh_cursor_next(cur, err) == 1) {
+        const ig_value *v = ig_wh_cursor_value(cur, 0);
+        if (!v->is_null) changes = strtoll(v->text, NULL, 10);
+    }
+    ig_wh_cursor_close(cur);
+    if (changes == 0) {
+        ig_buf_puts(&b, "INSERT INTO ");
+        rel(wh, &b, "silver", t->table);
+        ig_buf_puts(&b, " (");
+        select_list(wh, &b, t->st, NULL);
+        ig_buf_puts(&b, ", _ingot_load_id, _ingot_loaded_at) SELECT ");
+        select_list(wh, &b, t->st, NULL);
+        ig_buf_puts(&b, ", _ingot_load_id, _ingot_loaded_at FROM ");
+        rel(wh, &b, "bronze", t->table);
+        ig_buf_puts(&b, w);
+        rc = run(wh, &b, p, 2, NULL, err);
+        goto done;
+    }
+    ig_buf_puts(&b, "DELETE FROM ");
+    rel(wh, &b, "silver", t->table);
+    ig_buf_puts(&b, " WHERE EXISTS (SELECT 1 FROM ");
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_printf(&b, "%s AND _ingot_op = 't')", w);
+    rc = run(wh, &b, p, 2, NULL, err);
+    if (rc) goto done;
+
+    ig_buf_puts(&b, "DELETE FROM ");
+    rel(wh, &b, "silver", t->table);
+    ig_buf_puts(&b, " USING (SELECT DISTINCT ");
+    pk_list(wh, &b, t);
+    ig_buf_puts(&b, " FROM ");
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_printf(&b, "%s AND _ingot_op <> 't') k WHERE ", w);
+    ig_buf q = IG_BUF_INIT;
+    rel(wh, &q, "silver", t->table);
+    key_match(wh, &b, t, ig_buf_cstr(&q), "k", false);
+    ig_buf_free(&q);
+    if ((rc = run(wh, &b, p, 2, NULL, err))) goto done;
+
+    ig_buf_puts(&b, "INSERT INTO ");
+    rel(wh, &b, "silver", t->table);
+    ig_buf_puts(&b, " (");
+    select_list(wh, &b, t->st, NULL);
+    ig_buf_puts(&b, ", _ingot_load_id, _ingot_loaded_at) SELECT ");
+    select_list(wh, &b, t->st, NULL);
+    ig_buf_puts(&b, ", _ingot_load_id, _ingot_loaded_at FROM (SELECT *, row_number() OVER "
+                    "(PARTITION BY ");
+    pk_list(wh, &b, t);
+    ig_buf_puts(&b, " ORDER BY _ingot_lsn DESC) AS _ingot_rn FROM ");
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_printf(&b, "%s AND _ingot_op <> 't' AND _ingot_lsn > coalesce((SELECT max(_ingot_lsn) "
+                      "FROM ", w);
+    rel(wh, &b, "bronze", t->table);
+    ig_buf_printf(&b, "%s AND _ingot_op = 't'), -1)) x WHERE _ingot_rn = 1 AND _ingot_op <> 'd'", w);
+    rc = run(wh, &b, p, 2, NULL, err);
+done:
+    if (rc) ig_err_prefix(err, "applying changes to silver.%s", t->table);
+    return rc;
+}
+
 ig_rc ig__conn_load_files(ig_wh *wh, ig_arena *a, const ig__conn_target *t, int batch,
                           const char *const *files, size_t nfiles, int64_t *rows, ig_error *err)
 {
@@ -341,7 +488,7 @@ ig_rc ig__conn_load_files(ig_wh *wh, ig_arena *a, const ig__conn_target *t, int 
         ig_buf_printf(&b, "%s'c%zu': '%s'", i ? ", " : "", i, st->cols[i].csv_type);
     ig_buf_puts(&b, "}, header = false, delim = ',', quote = '\"', escape = '\"', nullstr = '', "
                     "allow_quoted_nulls = false, auto_detect = false, strict_mode = true, "
-                    "max_line_size = 134217728)) s");
+                    "max_line_size = 67108864, buffer_size = 67108864)) s");
     size_t np = 3;
     const ig_conn_column *cc = t->cursor ? find_col(st, t->cursor) : NULL;
     if (t->boundary && cc) {
@@ -368,6 +515,10 @@ ig_rc ig__conn_load_files(ig_wh *wh, ig_arena *a, const ig__conn_target *t, int 
         return rc;
     }
     if (t->mode == IG_CONN_INCR_DEDUP && t->npk) rc = merge_silver(wh, t, batch, err);
+    if (t->mode == IG_CONN_CDC && t->npk) {
+        rc = fill_toast(wh, t, batch, err);
+        if (!rc) rc = merge_cdc(wh, t, batch, err);
+    }
     (void)a;
     return rc;
 }

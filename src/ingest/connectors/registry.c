@@ -35,7 +35,8 @@ const ig_conn_vtable *ig_conn_find_type(const char *type)
 const ig_conn_vtable *const *ig_conn_types(void) { return registry; }
 
 static const char *const mode_names[] = {"full_refresh_overwrite", "full_refresh_append",
-                                         "incremental_append", "incremental_dedup", NULL};
+                                         "incremental_append", "incremental_dedup", "cdc",
+                                         NULL};
 
 int ig_conn_mode_parse(const char *s)
 {

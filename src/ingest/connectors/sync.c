@@ -367,6 +367,8 @@ typedef struct plan {
     const ig_yaml *cfg;
 } plan;
 
+#define IS_INCR(m) ((m) == IG_CONN_INCR_APPEND || (m) == IG_CONN_INCR_DEDUP)
+
 static const char *const db_stream_keys[] = {"mode", "cursor", "primary_key", "deleted_column",
                                              NULL};
 
@@ -398,10 +400,17 @@ static ig_rc read_plan(ig_conn *c, ig_conn_stream *st, const ig_yaml *scfg, int 
             if (k < 0) {
                 ig_yaml_error(v, err, "unknown sync mode '%s' for stream '%s'", m, st->name);
                 ig_err_hint(err, "modes: full_refresh_overwrite, full_refresh_append, "
-                                 "incremental_append, incremental_dedup");
+                                 "incremental_append, incremental_dedup, cdc");
                 return IG_ERR_CONFIG;
             }
             p->mode = (ig_conn_mode)k;
+            if (p->mode == IG_CONN_CDC && !c->vt->cdc_release) {
+                ig_yaml_error(v, err, "stream '%s': a %s source has no cdc mode", st->name,
+                              c->vt->type);
+                ig_err_hint(err, "cdc reads PostgreSQL's log; for this source use "
+                                 "incremental_dedup with a cursor column");
+                return IG_ERR_CONFIG;
+            }
         }
         if ((v = ig_yaml_get(scfg, "cursor")) && v->kind != IG_Y_NULL)
             if ((rc = ig_yaml_str(v, what, &p->cursor, err))) return rc;
@@ -420,9 +429,17 @@ static ig_rc read_plan(ig_conn *c, ig_conn_stream *st, const ig_yaml *scfg, int 
             }
         }
     }
-    if (!p->cursor && p->mode >= IG_CONN_INCR_APPEND) p->cursor = st->default_cursor;
+    if (p->mode == IG_CONN_CDC && !c->vt->cdc_release) {
+        ig_yaml_error(scfg ? scfg : c->cfg, err, "stream '%s': a %s source has no cdc mode",
+                      st->name, c->vt->type);
+        ig_err_hint(err, "cdc reads PostgreSQL's log; for this source use incremental_dedup "
+                         "with a cursor column");
+        return IG_ERR_CONFIG;
+    }
+    if (p->mode == IG_CONN_CDC) p->cursor = NULL; /* the log orders the changes */
+    if (!p->cursor && IS_INCR(p->mode)) p->cursor = st->default_cursor;
     const ig_yaml *at = scfg ? scfg : c->cfg;
-    if (p->mode >= IG_CONN_INCR_APPEND && !p->cursor) {
+    if (IS_INCR(p->mode) && !p->cursor) {
         ig_yaml_error(at, err, "stream '%s' of source '%s' is %s but has no 'cursor:'", st->name,
                       c->name, ig_conn_mode_name(p->mode));
         ig_buf h = IG_BUF_INIT;
@@ -431,6 +448,13 @@ static ig_rc read_plan(ig_conn *c, ig_conn_stream *st, const ig_yaml *scfg, int 
         ig_err_hint(err, "name the column that grows with every change%s%s",
                     h.len ? "; candidates: " : "", ig_buf_cstr(&h));
         ig_buf_free(&h);
+        return IG_ERR_CONFIG;
+    }
+    if (p->mode == IG_CONN_CDC && !p->npk) {
+        ig_yaml_error(at, err, "stream '%s' is cdc but its table has no primary key", st->name);
+        ig_err_hint(err, "set 'primary_key:' on the stream to the columns that identify a row "
+                         "(and give the table REPLICA IDENTITY FULL in the source so deletes "
+                         "carry them)");
         return IG_ERR_CONFIG;
     }
     if (p->mode == IG_CONN_INCR_DEDUP && !p->npk) {
@@ -465,6 +489,32 @@ static ig_rc read_plan(ig_conn *c, ig_conn_stream *st, const ig_yaml *scfg, int 
         }
     }
     return IG_OK;
+}
+
+/* A cdc stream: the stream's columns and the change columns (conn.h). */
+static ig_conn_stream *cdc_stream(ig_arena *a, const ig_conn_stream *st)
+{
+    ig_conn_stream *s = ig_arena_alloc(a, sizeof *s);
+    *s = *st;
+    s->ncols = st->ncols + IG_CONN_CDC_NCOLS;
+    s->cols = ig_arena_zalloc(a, s->ncols * sizeof *s->cols);
+    memcpy(s->cols, st->cols, st->ncols * sizeof *s->cols);
+    static const struct {
+        const char *name, *type, *read;
+    } extra[IG_CONN_CDC_NCOLS] = {
+        {"_ingot_op", "VARCHAR", "'r'"},
+        {"_ingot_lsn", "BIGINT", "0"},
+        {"_ingot_toast", "VARCHAR", "NULL"},
+    };
+    for (size_t i = 0; i < IG_CONN_CDC_NCOLS; i++) {
+        ig_conn_column *col = &s->cols[st->ncols + i];
+        col->name = extra[i].name;
+        col->source_type = "ingot";
+        col->wh_type = col->csv_type = extra[i].type;
+        col->read_expr = extra[i].read;
+        col->nullable = i == 2;
+    }
+    return s;
 }
 
 static char *new_load_id(ig_arena *a)
@@ -503,13 +553,19 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
         .table = ig_conn_table_name(a, c->name, p->st->name),
         .st = p->st,
         .mode = p->mode,
-        .cursor = p->mode >= IG_CONN_INCR_APPEND ? p->cursor : NULL,
+        .cursor = IS_INCR(p->mode) ? p->cursor : NULL,
         .pk = p->pk,
         .npk = p->npk,
         .deleted = p->deleted,
         .load_id = ig_arena_printf(a, "%s", run_id),
     };
-    o.columns = ig__conn_columns_json(a, p->st);
+    if (p->mode == IG_CONN_CDC) {
+        ig_conn_stream *cs = cdc_stream(a, p->st);
+        cs->pk = p->pk; /* the configured key, if any: what identifies a row */
+        cs->npk = p->npk;
+        o.t.st = cs;
+    }
+    o.columns = ig__conn_columns_json(a, o.t.st);
     long brows = 0, bmb = 0;
     ig_rc rc = ig_conn_cfg_int(c, "batch_rows", 0, &brows, err);
     if (!rc) rc = ig_conn_cfg_int(c, "batch_mb", 0, &bmb, err);
@@ -523,10 +579,16 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     ig__conn_state s;
     rc = ig__conn_state_get(wh, a, c->name, p->st->name, &s, err);
     if (rc) return rc;
+    if (o.deferred && s.found && s.mode && !strcmp(s.mode, "cdc") && c->vt->cdc_release &&
+        (rc = c->vt->cdc_release(c, p->st, p->cfg, s.state, err)))
+        return rc; /* no longer cdc: the slot goes */
     bool reset = opt->full_refresh && !o.deferred;
+    /* a cdc stream saved without a log position: its snapshot did not finish */
+    if (p->mode == IG_CONN_CDC && s.found && s.mode && !strcmp(s.mode, "cdc") && !s.cursor_value)
+        reset = true;
     if (s.found && !reset && s.mode && strcmp(s.mode, ig_conn_mode_name(p->mode)) &&
         !o.deferred) {
-        bool was_incr = !strncmp(s.mode, "incremental", 11);
+        bool was_incr = !strncmp(s.mode, "incremental", 11) && p->mode != IG_CONN_CDC;
         if (!was_incr) reset = true; /* switching from full refresh: start over */
     }
     if (s.found && !reset && !o.deferred && s.cursor_field && o.t.cursor &&
@@ -541,7 +603,7 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     const char **added = NULL;
     size_t nadded = 0;
     if (s.found && !reset && p->mode != IG_CONN_FULL_OVERWRITE) {
-        rc = ig__conn_columns_diff(a, s.columns, p->st, &added, &nadded, err);
+        rc = ig__conn_columns_diff(a, s.columns, o.t.st, &added, &nadded, err);
         if (rc) {
             ig_err_hint(err, "reload it with 'ingot source sync %s --stream %s --full-refresh' "
                              "(bronze is rebuilt with the new type)", c->name, p->st->name);
@@ -554,7 +616,11 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     if (reset || !o.deferred) {
         if ((rc = ig_wh_begin(wh, err))) return rc;
         if (reset) {
-            rc = ig__conn_drop_tables(wh, a, &o.t, err);
+            /* leaving cdc: its slot would hold the source's WAL forever */
+            if (s.found && s.mode && !strcmp(s.mode, "cdc") && p->mode != IG_CONN_CDC &&
+                c->vt->cdc_release)
+                rc = c->vt->cdc_release(c, p->st, p->cfg, s.state, err);
+            if (!rc) rc = ig__conn_drop_tables(wh, a, &o.t, err);
             if (!rc) rc = ig__conn_state_delete(wh, c->name, p->st->name, err);
         }
         if (!rc) rc = ig__conn_ensure_tables(wh, a, &o.t, added, nadded, err);
@@ -577,13 +643,16 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     o.buf = ig_malloc(OUTBUF);
     const char *ser = getenv("INGOT_CONN_SERIAL");
     o.serial = ser && *ser && strcmp(ser, "0");
+    /* cdc: a checkpoint returns once committed, so the connector may confirm
+     * the position to the source right after it */
+    if (p->mode == IG_CONN_CDC) o.serial = true;
     if ((rc = supersede_pending(&o, err))) {
         free(o.buf);
         return rc;
     }
 
     ig_conn_read rq = {
-        .stream = p->st,
+        .stream = o.t.st,
         .mode = p->mode,
         .cursor = o.t.cursor,
         .cursor_value = o.cursor_value,
@@ -625,7 +694,8 @@ static ig_rc sync_stream(ig_conn *c, ig_wh *wh, ig_lake *lake, const plan *p,
     if (!opt->quiet)
         printf("%-28s %-22s %10lld rows %6lld batches %9.1f MB %7.2fs%s%s\n", p->st->name,
                ig_conn_mode_name(p->mode), (long long)o.rows, (long long)o.batches,
-               (double)o.bytes / 1e6, secs, o.cursor_value ? "  cursor " : "",
+               (double)o.bytes / 1e6, secs,
+               o.cursor_value ? (p->mode == IG_CONN_CDC ? "  lsn " : "  cursor ") : "",
                o.cursor_value ? o.cursor_value : "");
     return IG_OK;
 }
@@ -662,7 +732,7 @@ ig_rc ig_conn_sync(ig_conn *c, ig_wh *wh, const ig_conn_sync_opts *opt, ig_conn_
     if (dmode < 0) {
         ig_yaml_error(ig_yaml_get(c->cfg, "default_mode"), err, "unknown sync mode '%s'", dm);
         ig_err_hint(err, "modes: full_refresh_overwrite, full_refresh_append, "
-                         "incremental_append, incremental_dedup");
+                         "incremental_append, incremental_dedup, cdc");
         return IG_ERR_CONFIG;
     }
     ig_conn_catalog cat;
@@ -749,4 +819,44 @@ ig_rc ig_conn_sync(ig_conn *c, ig_wh *wh, const ig_conn_sync_opts *opt, ig_conn_
                res->failed, res->streams, c->name);
     }
     return first;
+}
+
+ig_rc ig_conn_reset(ig_conn *c, ig_wh *wh, const char *stream, size_t *n, ig_error *err)
+{
+    *n = 0;
+    ig_conn_catalog cat;
+    ig_rc rc = ig_conn_discover(c, &cat, err);
+    if (rc) return rc;
+    const ig_yaml *streams = ig_yaml_get(c->cfg, "streams");
+    bool found = false;
+    for (size_t i = 0; i < cat.n && !rc; i++) {
+        ig_conn_stream *st = &cat.streams[i];
+        if (stream && strcmp(stream, st->name)) continue;
+        found = true;
+        ig__conn_state s;
+        if ((rc = ig__conn_state_get(wh, c->arena, c->name, st->name, &s, err))) break;
+        const ig_yaml *scfg = streams && streams->kind == IG_Y_MAP ? ig_yaml_get(streams, st->name)
+                                                                   : NULL;
+        if (c->vt->cdc_release && ((s.found && s.mode && !strcmp(s.mode, "cdc")) ||
+                                   (!s.found && scfg && ig_yaml_get(scfg, "mode") &&
+                                    ig_yaml_get(scfg, "mode")->kind == IG_Y_SCALAR &&
+                                    !strcmp(ig_yaml_get(scfg, "mode")->str, "cdc"))))
+            rc = c->vt->cdc_release(c, st, scfg, s.found ? s.state : NULL, err);
+        if (rc) break;
+        if (!s.found) continue;
+        ig__conn_target t = {.source = c->name, .stream = st->name,
+                             .table = ig_conn_table_name(c->arena, c->name, st->name), .st = st};
+        if ((rc = ig_wh_begin(wh, err))) break;
+        rc = ig__conn_drop_tables(wh, c->arena, &t, err);
+        if (!rc) rc = ig__conn_state_delete(wh, c->name, st->name, err);
+        if (!rc) rc = ig_wh_commit(wh, err);
+        if (rc) ig_wh_rollback(wh);
+        else (*n)++;
+    }
+    if (!rc && stream && !found) {
+        ig_err(err, IG_ERR_NOT_FOUND, "source '%s' has no stream '%s'", c->name, stream);
+        ig_err_hint(err, "'ingot source discover %s' lists the streams", c->name);
+        return IG_ERR_NOT_FOUND;
+    }
+    return rc;
 }
