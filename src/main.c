@@ -2,6 +2,7 @@
  * cli/commands.c, with the shared work (find and load the project, open the
  * warehouse) done here so each cmd_<name>() stays small. */
 #include "cli/cli.h"
+#include "cli/daemon.h"
 
 #include "core/fs.h"
 #include "core/log.h"
@@ -46,7 +47,9 @@ ig_rc ig_cli_open_warehouse(ig_cli *cli, bool read_only)
     ig_rc rc = ig_fs_mkdirs(dir, &cli->err);
     free(dir);
     if (rc) return rc;
-    return ig_wh_open(&opt, &cli->wh, &cli->err);
+    rc = ig_wh_open(&opt, &cli->wh, &cli->err);
+    if (rc == IG_ERR_LOCKED) ig_cli_daemon_lock_error(cli); /* name the daemon, say what to do */
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -141,8 +144,8 @@ int main(int argc, char **argv)
             free(found);
         }
     }
-    if (!rc && (cmd->flags & IG_CMD_WAREHOUSE))
-        rc = ig_cli_open_warehouse(&cli, false);
+    if (!rc && (cmd->flags & IG_CMD_WAREHOUSE) && !ig_cli_daemon_routes(&cli))
+        rc = ig_cli_open_warehouse(&cli, false); /* else `ingot serve` runs it (cli/daemon.h) */
     if (!rc) rc = cmd->fn(&cli);
     if (rc) {
         if (cli.err.code == IG_OK) ig_err(&cli.err, rc, "ingot %s failed", cmd->name);

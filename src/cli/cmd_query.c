@@ -3,6 +3,7 @@
  * terminal or to a file; with no SQL and a terminal on standard input, open
  * the interactive shell (shell.c). Every statement goes through the
  * governed path, ig_gov_query, so that policies apply to what people run. */
+#include "cli/daemon.h"
 #include "cli/shell.h"
 
 #include "core/clock.h"
@@ -53,9 +54,13 @@ static void on_sigint(int sig)
     if (g_running && g_wh) ig_wh_interrupt(g_wh);
 }
 
+bool ig_query_wants_shell(const ig_cli *cli) { return cli->argc == 0 && !opt_file && isatty(0); }
+
 ig_rc ig_query_print(ig_cli *cli, const char *sql, const char *file, const ig_out_options *o,
                      const char *output, ig_error *err)
 {
+    if (!cli->wh && ig_cli_daemon()) /* ingot serve holds the warehouse: it runs the query */
+        return ig_cli_query_remote(cli, sql, file, o, output, err);
     ig_principal who;
     ig_principal_cli(&who);
     struct sigaction sa = {0}, old;

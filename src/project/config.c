@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* ---- problems --------------------------------------------------------- */
@@ -369,16 +370,127 @@ static const char *listen_parse(ig_arena *a, const char *s)
     return ig_arena_printf(a, "%.*s:%ld", (int)hl, s, v);
 }
 
+/* 1024 -> "1KiB", 268435456 -> "256MiB", 1000 -> "1000 bytes". */
+static void bytes_shown(uint64_t v, char *out, size_t cap)
+{
+    static const char *const u[] = {"KiB", "MiB", "GiB", "TiB"};
+    int k = -1;
+    while (k < 3 && v >= 1024 && v % 1024 == 0) {
+        v /= 1024;
+        k++;
+    }
+    if (k < 0) snprintf(out, cap, "%llu bytes", (unsigned long long)v);
+    else snprintf(out, cap, "%llu%s", (unsigned long long)v, u[k]);
+}
+
+/* A size for the serve: section: 4096, "32KiB", "4 MB", "1.5GiB" (KB/MB/GB
+ * are 1000s, KiB/MiB/GiB and the bare k/m/g 1024s). False when absent;
+ * a wrong value is reported. */
+static bool opt_bytes(loader *L, const ig_yaml *map, const char *key, const char *what,
+                      uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    const ig_yaml *n = ig_yaml_get(map, key);
+    const char *s;
+    if (!n || n->kind == IG_Y_NULL) return false;
+    if (ig_yaml_str(n, what, &s, &L->e)) {
+        report(L);
+        return false;
+    }
+    static const struct {
+        const char *u;
+        double m;
+    } units[] = {{"", 1},         {"b", 1},         {"kb", 1e3},          {"mb", 1e6},
+                 {"gb", 1e9},     {"tb", 1e12},     {"kib", 1024.0},      {"mib", 1048576.0},
+                 {"gib", 1073741824.0}, {"tib", 1099511627776.0}, {"k", 1024.0},
+                 {"m", 1048576.0}, {"g", 1073741824.0}, {"t", 1099511627776.0}};
+    char *end;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    double mul = -1;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (!strcasecmp(end, units[i].u)) mul = units[i].m;
+    if (end == s || !(s[0] >= '0' && s[0] <= '9') || mul < 0 || v * mul < (double)lo ||
+        v * mul > (double)hi) {
+        char v1[128], range[96], a1[32], a2[32];
+        bytes_shown(lo, a1, sizeof a1);
+        bytes_shown(hi, a2, sizeof a2);
+        if (hi >= UINT64_MAX / 2) snprintf(range, sizeof range, "of at least %s", a1);
+        else snprintf(range, sizeof range, "between %s and %s", a1, a2);
+        ig_yaml_error(n, &L->e, "%s: expected a size like 64MiB %s, got %s", what, range,
+                      ig_yaml_shown(n, v1, sizeof v1));
+        ig_err_hint(&L->e, "write a number with a unit: KB, MB, GB (powers of 1000) or KiB, "
+                           "MiB, GiB (powers of 1024)");
+        report(L);
+        return false;
+    }
+    *out = (uint64_t)(v * mul);
+    return true;
+}
+
+/* A duration in milliseconds: 250, "250ms", "2s", "1m"; "-1" where allowed. */
+static bool opt_ms(loader *L, const ig_yaml *map, const char *key, const char *what, long lo,
+                   long hi, long *out)
+{
+    const ig_yaml *n = ig_yaml_get(map, key);
+    const char *s;
+    if (!n || n->kind == IG_Y_NULL) return false;
+    if (ig_yaml_str(n, what, &s, &L->e)) {
+        report(L);
+        return false;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    long mul = !*end || !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1000 : !strcmp(end, "m") ? 60000 : 0;
+    if (end == s || !mul || v * mul < lo || v * mul > hi) {
+        char v1[128];
+        ig_yaml_error(n, &L->e, "%s: expected a duration like 500ms or 2s between %ldms and %ldms, got %s",
+                      what, lo, hi, ig_yaml_shown(n, v1, sizeof v1));
+        ig_err_hint(&L->e, "write milliseconds (250 or 250ms), seconds (2s) or minutes (1m)");
+        report(L);
+        return false;
+    }
+    *out = v * mul;
+    return true;
+}
+
+/* A list of strings (or one string), NULL-terminated in the arena. */
+static bool opt_strs(loader *L, const ig_yaml *map, const char *key, const char *what,
+                     const char ***out)
+{
+    const ig_yaml *n = ig_yaml_get(map, key);
+    if (!n || n->kind == IG_Y_NULL) return false;
+    size_t cnt = n->kind == IG_Y_SEQ ? n->n : 1;
+    const char **v = ig_arena_zalloc(L->a, (cnt + 1) * sizeof *v);
+    for (size_t i = 0; i < cnt; i++) {
+        const ig_yaml *it = n->kind == IG_Y_SEQ ? n->items[i] : n;
+        if (ig_yaml_str(it, what, &v[i], &L->e)) {
+            ig_err_hint(&L->e, "write a list, e.g. %s: [a, b]", key);
+            report(L);
+            return false;
+        }
+    }
+    *out = v;
+    return true;
+}
+
 static void read_serve(loader *L, const ig_yaml *root)
 {
-    static const char *const keys[] = {"listen", NULL};
+    static const char *const keys[] = {"listen", "workers", "pid_file", "limits", "wal",
+                                       "loader", "trusted_proxies", "allowed_origins", NULL};
+    static const char *const limit_keys[] = {"max_body", "max_event", "max_batch", NULL};
+    static const char *const wal_keys[] = {"dir", "fsync", "group_commit", "max_disk",
+                                           "min_free_disk", NULL};
+    static const char *const loader_keys[] = {"interval", "max_lag", NULL};
     const ig_yaml *s = ig_yaml_get(root, "serve");
     const char *l;
-    L->p->serve.listen = "127.0.0.1:8080";
-    if (section(L, s, "serve", keys) && opt_str(L, s, "listen", "serve.listen", &l)) {
+    ig_project *p = L->p;
+    p->serve.listen = "127.0.0.1:8080";
+    if (!section(L, s, "serve", keys)) return;
+    if (opt_str(L, s, "listen", "serve.listen", &l)) {
         const char *norm = listen_parse(L->a, l);
         if (norm) {
-            L->p->serve.listen = norm;
+            p->serve.listen = norm;
         } else {
             char v[128];
             const ig_yaml *n = ig_yaml_get(s, "listen");
@@ -388,6 +500,57 @@ static void read_serve(loader *L, const ig_yaml *root)
                                "interface); [::1]:8080 for IPv6");
             report(L);
         }
+    }
+    const ig_yaml *n = ig_yaml_get(s, "workers");
+    long w;
+    if (n && n->kind != IG_Y_NULL) {
+        if (ig_yaml_int(n, "serve.workers", &w, &L->e)) {
+            report(L);
+        } else if (w < 0 || w > 64) {
+            ig_yaml_error(n, &L->e, "serve.workers: must be between 1 and 64 (0: one per CPU), got %ld", w);
+            report(L);
+        } else {
+            p->serve.workers = (int)w;
+        }
+    }
+    opt_path(L, s, "pid_file", "serve.pid_file", &p->serve.pid_file);
+    opt_strs(L, s, "trusted_proxies", "serve.trusted_proxies", &p->serve.trusted_proxies);
+    opt_strs(L, s, "allowed_origins", "serve.allowed_origins", &p->serve.allowed_origins);
+    uint64_t v;
+    long ms;
+    const ig_yaml *lim = ig_yaml_get(s, "limits");
+    if (section(L, lim, "serve.limits", limit_keys)) {
+        if (opt_bytes(L, lim, "max_body", "serve.limits.max_body", 1024, (uint64_t)1 << 30, &v))
+            p->serve.max_body = (size_t)v;
+        if (opt_bytes(L, lim, "max_event", "serve.limits.max_event", 64, (uint64_t)1 << 30, &v))
+            p->serve.max_event = (size_t)v;
+        if (opt_bytes(L, lim, "max_batch", "serve.limits.max_batch", 64, (uint64_t)1 << 30, &v))
+            p->serve.max_batch = (size_t)v;
+    }
+    const ig_yaml *wal = ig_yaml_get(s, "wal");
+    if (section(L, wal, "serve.wal", wal_keys)) {
+        opt_path(L, wal, "dir", "serve.wal.dir", &p->serve.wal_dir);
+        const ig_yaml *f = ig_yaml_get(wal, "fsync");
+        bool fs;
+        if (f && f->kind != IG_Y_NULL) {
+            if (ig_yaml_bool(f, "serve.wal.fsync", &fs, &L->e)) report(L);
+            else p->serve.no_fsync = !fs;
+        }
+        if (opt_ms(L, wal, "group_commit", "serve.wal.group_commit", 0, 100, &ms))
+            p->serve.group_commit_us = (int)ms * 1000;
+        if (opt_bytes(L, wal, "max_disk", "serve.wal.max_disk", (uint64_t)256 << 20, UINT64_MAX / 2, &v))
+            p->serve.wal_max_disk = v;
+        if (opt_bytes(L, wal, "min_free_disk", "serve.wal.min_free_disk", 1, UINT64_MAX / 2, &v))
+            p->serve.min_free_disk = v;
+    }
+    const ig_yaml *ld = ig_yaml_get(s, "loader");
+    if (section(L, ld, "serve.loader", loader_keys)) {
+        const ig_yaml *iv = ig_yaml_get(ld, "interval");
+        if (iv && iv->str && !strcmp(iv->str, "-1")) p->serve.load_interval_ms = -1;
+        else if (opt_ms(L, ld, "interval", "serve.loader.interval", 10, 86400000L, &ms))
+            p->serve.load_interval_ms = (int)ms;
+        if (opt_bytes(L, ld, "max_lag", "serve.loader.max_lag", 1024, UINT64_MAX / 2, &v))
+            p->serve.max_lag = v;
     }
 }
 

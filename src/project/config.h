@@ -13,6 +13,8 @@
 #include "project/yaml.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define IG_PROJECT_FILE "ingot.yml"
 
@@ -35,8 +37,22 @@ typedef struct ig_project {
         const char *profiles_dir; /* NULL: dbt's search order */
         const char *target;       /* NULL: the profile's default */
     } transform;
-    struct {
+    struct {                /* `serve:` (docs/serve.md); 0 / NULL: the default */
         const char *listen; /* host:port for `ingot serve`; default 127.0.0.1:8080 */
+        int workers;        /* HTTP worker threads; 0: one per CPU */
+        const char *pid_file; /* absolute; NULL: <warehouse>.serve.pid */
+        size_t max_body;    /* limits.max_body: request body as sent; 0: 4 MiB */
+        size_t max_event;   /* limits.max_event: default of event sources; 0: 32 KiB */
+        size_t max_batch;   /* limits.max_batch: decompressed body, default of sources; 0: 500 KiB */
+        const char *wal_dir; /* wal.dir, absolute; NULL: <warehouse folder>/events-wal */
+        bool no_fsync;      /* wal.fsync: false (benchmarks only) */
+        int group_commit_us; /* wal.group_commit: wait this long to gather a commit; 0: none */
+        uint64_t wal_max_disk; /* wal.max_disk: WAL on disk above this -> 429; 0: 4 GiB */
+        uint64_t min_free_disk; /* wal.min_free_disk: free space below this -> 503; 0: 512 MiB */
+        int load_interval_ms; /* loader.interval; 0: 1000; -1: only at stop */
+        uint64_t max_lag;   /* loader.max_lag: durable bytes not loaded above this -> 429; 0: 1 GiB */
+        const char **trusted_proxies; /* default of event sources; NULL-terminated or NULL */
+        const char **allowed_origins; /* default of event sources; NULL-terminated or NULL */
     } serve;
     ig_yaml *root; /* the whole document, for sections read elsewhere */
 } ig_project;

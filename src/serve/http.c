@@ -173,8 +173,13 @@ static size_t in_limit(const ig_http_server *s)
     return s->cfg.max_head_bytes + s->cfg.max_body_bytes + s->cfg.max_body_bytes / 8 + 4096;
 }
 
-/* Read until EAGAIN or the buffer is at its limit. Returns -1 on error. */
-static int conn_read(conn *c)
+/* Read until EAGAIN or the buffer is at its limit. Returns -1 on error.
+ * Without `drain`, a read shorter than the space offered ends it: the socket
+ * was empty at that moment, and with edge-triggered epoll any later data
+ * raises a new event. That saves the recv() that would only say EAGAIN --
+ * a third of the syscalls of a small keep-alive request. With `drain`
+ * (the peer hung up) read on to see the end of the stream. */
+static int conn_read(conn *c, bool drain)
 {
     size_t limit = in_limit(c->w->s);
     for (;;) {
@@ -193,12 +198,14 @@ static int conn_read(conn *c)
             c->in = ig_realloc(c->in, ncap);
             c->in_cap = ncap;
         }
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        size_t space = c->in_cap - c->in_len;
+        ssize_t n = recv(c->fd, c->in + c->in_len, space, 0);
         if (n > 0) {
             if (c->in_off == c->in_len && c->head_len == 0) c->req_start_ns = ig_now_ns();
             c->in_len += (size_t)n;
             c->last_ns = ig_now_ns();
             atomic_fetch_add_explicit(&c->w->bytes_in, (uint64_t)n, memory_order_relaxed);
+            if (!drain && (size_t)n < space) return 0;
             continue;
         }
         if (n == 0) {
@@ -332,7 +339,7 @@ static void conn_process(conn *c)
     if (c->read_blocked && !c->parked) {
         size_t before = c->in_len - c->in_off;
         c->read_blocked = false;
-        if (conn_read(c) < 0) {
+        if (conn_read(c, true) < 0) {
             conn_close(c);
             return;
         }
@@ -516,7 +523,7 @@ static void *worker_main(void *arg)
                     }
                 }
                 if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
-                    if (conn_read(c) < 0) {
+                    if (conn_read(c, (e & (EPOLLRDHUP | EPOLLHUP)) != 0) < 0) {
                         if (!c->parked) conn_close(c);
                         else c->closing = true;
                         continue;

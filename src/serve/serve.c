@@ -18,6 +18,7 @@
 #include "ingest/events/loader.h"
 #include "ingest/events/pubsub.h"
 #include "ingest/events/wal.h"
+#include "serve/api.h"
 #include "serve/http.h"
 #include "warehouse/warehouse.h"
 
@@ -51,13 +52,20 @@ typedef struct serve_state {
     ig_arena **old;        /* arenas of configs replaced by reloads, freed at exit */
     size_t nold;
     _Atomic uint64_t reloads;
-    ig_pipeline_set pipelines; /* read at start; pipeline changes need a restart */
+    _Atomic(const ig_pipeline_set *) pipelines; /* swapped by reload(); old sets live in d->old */
     ig_sched *sched;           /* NULL when the project has no pipelines */
+    int bp_state;              /* the collector's backpressure state (main thread) */
+    char token[65];            /* the control API's bearer token (api.h) */
+    ig_pipeline_watch *watch;  /* ingot.yml, pipelines/: an edit reloads as SIGHUP does */
 } serve_state;
 
 /* ---- pid / lock file ------------------------------------------------------ */
 
-char *ig_serve_pid_path(const ig_project *p) { return ig_asprintf("%s.serve.pid", p->warehouse.path); }
+char *ig_serve_pid_path(const ig_project *p)
+{
+    if (p->serve.pid_file) return ig_strdup(p->serve.pid_file);
+    return ig_asprintf("%s.serve.pid", p->warehouse.path);
+}
 
 static void read_info(int fd, ig_serve_info *out)
 {
@@ -135,6 +143,9 @@ static void release_lock(serve_state *d)
     if (d->pid_fd >= 0) {
         if (ftruncate(d->pid_fd, 0) < 0) { /* a stale file is harmless: the lock decides */
         }
+        char *tp = ig_serve_token_path(d->project);
+        unlink(tp);
+        free(tp);
         close(d->pid_fd);
         d->pid_fd = -1;
     }
@@ -214,8 +225,9 @@ static void pipelines_api(serve_state *d, const char *method, const char *path, 
     if (!strcmp(path, "/api/pipelines") && !strcmp(method, "GET")) {
         ig_buf_puts(&r->body, "{\"pipelines\":[");
         int64_t now = ig_wall_us() / 1000000;
-        for (size_t i = 0; i < d->pipelines.n; i++) {
-            const ig_pipeline *pl = &d->pipelines.items[i];
+        const ig_pipeline_set *set = atomic_load(&d->pipelines);
+        for (size_t i = 0; set && i < set->n; i++) {
+            const ig_pipeline *pl = &set->items[i];
             if (i) ig_buf_putc(&r->body, ',');
             ig_buf_puts(&r->body, "{\"name\":");
             ig_json_quote(&r->body, pl->name);
@@ -279,6 +291,22 @@ static void handle(void *ud, const ig_http_request *req, ig_http_response *r)
     bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!strcmp(path, "/health") && get) return health(d, r);
     if (!strcmp(path, "/metrics") && get) return metrics(d, r);
+    if (!strcmp(path, "/api/query")) {
+        if (strcmp(method, "POST")) {
+            r->status = 405;
+            ig_buf_puts(&r->headers, "Allow: POST\r\n");
+            return;
+        }
+        if (ig__serve_api_allowed(d->token, req, r)) ig__serve_api_query(d->wh, req, r);
+        return;
+    }
+    size_t pl = strlen(path);
+    if (get && !strncmp(path, "/api/pipelines/", 15) && pl > 20 && !strcmp(path + pl - 5, "/runs")) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(pl - 20), path + 15);
+        if (ig__serve_api_allowed(d->token, req, r)) ig__serve_api_runs(d->wh, name, req, r);
+        return;
+    }
     if (!strncmp(path, "/api/pipelines", 14)) return pipelines_api(d, method, path, r);
     if (ig_ev_route(path)) {
         ig_ev_request rq = {.method = method,
@@ -325,12 +353,33 @@ static void monitor(serve_state *d)
     struct statvfs sv;
     uint64_t free_bytes = UINT64_MAX;
     if (statvfs(ig_wal_dir(d->wal), &sv) == 0) free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+    ig_wal_stats ws;
+    ig_wal_get_stats(d->wal, &ws);
+    int st;
     if (free_bytes < d->opt.min_free_bytes) {
+        st = IG_EV_UNAVAILABLE;
         ig_ev_collector_set_state(d->collector, IG_EV_UNAVAILABLE, 30);
-    } else if (lag > d->opt.max_lag_bytes) {
+    } else if (lag > d->opt.max_lag_bytes || ws.disk_bytes > d->opt.wal_max_disk) {
+        st = IG_EV_SLOW_DOWN;
         ig_ev_collector_set_state(d->collector, IG_EV_SLOW_DOWN, 5);
     } else {
+        st = IG_EV_OPEN;
         ig_ev_collector_set_state(d->collector, IG_EV_OPEN, 0);
+    }
+    if (st != d->bp_state) {
+        if (st == IG_EV_UNAVAILABLE)
+            ig_warn("serve.backpressure", "free disk under the WAL is %llu bytes (below "
+                    "serve.wal.min_free_disk, %llu): answering 503 until space is freed",
+                    (unsigned long long)free_bytes, (unsigned long long)d->opt.min_free_bytes);
+        else if (st == IG_EV_SLOW_DOWN)
+            ig_warn("serve.backpressure", "the loader is behind (%llu bytes not loaded, limit "
+                    "serve.loader.max_lag %llu; WAL on disk %llu, limit serve.wal.max_disk %llu): "
+                    "answering 429 until it catches up", (unsigned long long)lag,
+                    (unsigned long long)d->opt.max_lag_bytes, (unsigned long long)ws.disk_bytes,
+                    (unsigned long long)d->opt.wal_max_disk);
+        else
+            ig_info("serve.backpressure", "the collector accepts events again");
+        d->bp_state = st;
     }
 }
 
@@ -339,11 +388,14 @@ static void reload(serve_state *d)
     ig_arena *a = ig_arena_new();
     ig_project *np;
     ig_ev_config *ncfg;
+    ig_pipeline_set *nset = ig_arena_zalloc(a, sizeof *nset);
     ig_error e;
     ig_error_clear(&e);
-    if (ig_project_load(a, d->project->dir, &np, &e) || ig_ev_config_read(a, np, &ncfg, &e)) {
-        ig_error_log("serve.reload", "reload refused, the running configuration is kept: %s%s%s",
-                     e.file[0] ? e.file : "", e.file[0] ? ": " : "", e.message);
+    if (ig_project_load(a, d->project->dir, &np, &e) || ig_ev_config_read(a, np, &ncfg, &e) ||
+        ig_pipelines_load(a, np, nset, &e)) {
+        char pos[600] = "";
+        if (e.file[0]) snprintf(pos, sizeof pos, e.line ? "%s:%d:%d: " : "%s: ", e.file, e.line, e.column);
+        ig_error_log("serve.reload", "reload refused, the running configuration is kept: %s%s", pos, e.message);
         ig_arena_free(a);
         return;
     }
@@ -357,6 +409,9 @@ static void reload(serve_state *d)
     d->cfg = ncfg;
     if (ig_ev_pubsub_start(ncfg, d->wal, &d->pubsub, &e))
         ig_error_log("serve.reload", "Pub/Sub sources not restarted: %s", e.message);
+    atomic_store(&d->pipelines, nset);
+    if (!d->opt.no_scheduler && ig_sched_apply(&d->sched, np, nset, d->wh, &e))
+        ig_error_log("serve.reload", "the scheduler did not start: %s", e.message);
     d->old = ig_realloc(d->old, (d->nold + 1) * sizeof *d->old);
     d->old[d->nold++] = a;
     atomic_fetch_add(&d->reloads, 1);
@@ -389,6 +444,7 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     if (!d->opt.max_body_bytes) d->opt.max_body_bytes = 4u << 20;
     if (!d->opt.max_lag_bytes) d->opt.max_lag_bytes = (uint64_t)1 << 30;
     if (!d->opt.min_free_bytes) d->opt.min_free_bytes = (uint64_t)512 << 20;
+    if (!d->opt.wal_max_disk) d->opt.wal_max_disk = (uint64_t)4 << 30;
     /* Signals go to the main thread only: block them before any thread starts. */
     sigset_t set, oldset;
     sigemptyset(&set);
@@ -399,6 +455,7 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     ig_arena *cfg_arena = ig_arena_new();
     char *wal_dir = NULL;
     ig_rc rc = take_lock(d, err);
+    if (!rc) rc = ig__serve_token_create(p, d->token, err);
     if (!rc) rc = ig_ev_config_read(cfg_arena, p, &d->cfg, err);
     if (!rc) rc = open_warehouse(d, err);
     if (!rc) {
@@ -408,7 +465,8 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
             wal_dir = ig_path_join(wd, "events-wal");
             free(wd);
         }
-        ig_wal_options wo = {.dir = wal_dir, .no_sync = opt->no_fsync, .on_durable = on_durable, .ud = d};
+        ig_wal_options wo = {.dir = wal_dir, .no_sync = opt->no_fsync,
+                             .group_commit_us = opt->group_commit_us, .on_durable = on_durable, .ud = d};
         rc = ig_wal_open(&wo, &d->wal, err);
     }
     if (!rc) {
@@ -427,6 +485,7 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     }
     if (!rc) {
         d->collector = ig_ev_collector_new(d->cfg, d->wal);
+        monitor(d); /* a full disk or a WAL left far behind refuses from the first request */
         snprintf(d->listen, sizeof d->listen, "%s", opt->listen ? opt->listen : p->serve.listen);
         ig_http_config hc = {.listen = d->listen,
                              .workers = opt->workers,
@@ -447,9 +506,12 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     }
     if (!rc) rc = ig_ev_pubsub_start(d->cfg, d->wal, &d->pubsub, err);
     /* the scheduler: the project's pipelines fire inside the daemon */
-    if (!rc) rc = ig_pipelines_load(cfg_arena, p, &d->pipelines, err);
-    if (!rc && d->pipelines.n && !opt->no_scheduler)
-        rc = ig_sched_start(p, &d->pipelines, d->wh, &(ig_sched_options){0}, &d->sched, err);
+    ig_pipeline_set *pset = ig_arena_zalloc(cfg_arena, sizeof *pset);
+    if (!rc) rc = ig_pipelines_load(cfg_arena, p, pset, err);
+    atomic_store(&d->pipelines, pset);
+    if (!rc && pset->n && !opt->no_scheduler)
+        rc = ig_sched_start(p, pset, d->wh, &(ig_sched_options){0}, &d->sched, err);
+    if (!rc) d->watch = ig_pipeline_watch_new(p->dir);
     if (rc) goto shutdown;
     write_pid(d);
     if (opt->ready_file) {
@@ -460,7 +522,7 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     }
     ig_info("serve.start", "ingot serve %s listening on http://%s (pid %d, WAL %s, %zu event "
             "sources, %zu pipelines)%s", IG_VERSION, d->listen, (int)getpid(), wal_dir, d->cfg->nsources,
-            d->pipelines.n,
+            pset->n,
             opt->no_fsync ? " -- WARNING: --no-fsync, accepted events are NOT durable" : "");
     for (;;) {
         struct timespec tick = {1, 0};
@@ -471,10 +533,15 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
             break;
         }
         if (sig == SIGHUP) reload(d);
+        else if (ig_pipeline_watch_poll(d->watch)) {
+            ig_info("serve.reload", "ingot.yml or pipelines/ changed: reloading");
+            reload(d);
+        }
         monitor(d);
     }
 shutdown:
     ig_sched_stop(d->sched); /* runs in flight are stopped and resumed at the next start */
+    ig_pipeline_watch_free(d->watch);
     if (atomic_load(&d->http)) {
         ig_http_server *s = atomic_load(&d->http);
         ig_http_server_stop(s, 10000);

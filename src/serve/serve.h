@@ -30,6 +30,8 @@ typedef struct ig_serve_options {
     size_t max_body_bytes;      /* HTTP body cap as sent; default 4 MiB */
     int loader_interval_ms;     /* default 1000 */
     uint64_t max_lag_bytes;     /* loader behind by more -> 429; default 1 GiB */
+    uint64_t wal_max_disk;      /* WAL segments on disk above this -> 429; default 4 GiB */
+    int group_commit_us;        /* WAL commit window (ig_wal_options); 0: none */
     uint64_t min_free_bytes;    /* free disk under the WAL below this -> 503; default 512 MiB */
     bool once;                  /* load what the WAL holds, then exit (no listener) */
     bool no_scheduler;          /* do not fire the project's pipelines */
@@ -55,8 +57,8 @@ typedef struct ig_serve_info {
  * none does. Never fails loudly; safe to call often. */
 int ig_serve_find(const ig_project *p, ig_serve_info *out);
 
-/* Path of the pid/lock file, beside the warehouse file it guards:
- * <warehouse>.serve.pid, e.g. warehouse/shop.duckdb.serve.pid (caller frees
+/* Path of the pid/lock file: serve.pid_file, or beside the warehouse file it
+ * guards: <warehouse>.serve.pid, e.g. warehouse/shop.duckdb.serve.pid (caller frees
  * with free()). It holds one JSON object {pid, listen, started_at, version}
  * and is flock()ed by the daemon for its whole life. */
 char *ig_serve_pid_path(const ig_project *p);

@@ -214,8 +214,17 @@ static ig_rc read_pubsub(ig_arena *a, const ig_yaml *m, const char *path, ig_ev_
     return IG_OK;
 }
 
-static ig_rc read_one(ig_arena *a, const char *name, const ig_yaml *m, const char *path,
-                      ig_ev_config *c, ig_error *err)
+/* The serve: section's defaults for a key the source leaves out. */
+static void default_strs(const ig_yaml *m, const char *key, const char **def, ig_ev_strs *out)
+{
+    if (!def || ig_yaml_get(m, key)) return;
+    out->v = def;
+    for (out->n = 0; def[out->n]; out->n++) {
+    }
+}
+
+static ig_rc read_one(ig_arena *a, const ig_project *p, const char *name, const ig_yaml *m,
+                      const char *path, ig_ev_config *c, ig_error *err)
 {
     if (m->kind != IG_Y_MAP) return IG_OK; /* not ours to judge */
     const ig_yaml *t = ig_yaml_get(m, "type");
@@ -241,8 +250,12 @@ static ig_rc read_one(ig_arena *a, const char *name, const ig_yaml *m, const cha
     s->name = ig_arena_strdup(a, name);
     s->kind = kind;
     s->enabled = true;
-    s->max_event_bytes = 32 * 1024;
-    s->max_batch_bytes = 500 * 1024;
+    s->max_event_bytes = p && p->serve.max_event ? p->serve.max_event : 32 * 1024;
+    s->max_batch_bytes = p && p->serve.max_batch ? p->serve.max_batch : 500 * 1024;
+    if (p) {
+        default_strs(m, "trusted_proxies", p->serve.trusted_proxies, &s->trusted_proxies);
+        default_strs(m, "allowed_origins", p->serve.allowed_origins, &s->allowed_origins);
+    }
     s->dedup_window_s = 7 * 86400;
     const ig_yaml *en = ig_yaml_get(m, "enabled");
     if (en && ig_yaml_bool(en, "enabled", &s->enabled, err)) return IG_ERR_CONFIG;
@@ -289,7 +302,7 @@ ig_rc ig_ev_config_read(ig_arena *a, const ig_project *p, ig_ev_config **out, ig
                     continue;
                 }
             }
-            ig_rc rc = read_one(a, name, m, path, c, err);
+            ig_rc rc = read_one(a, p, name, m, path, c, err);
             if (rc) return rc;
         }
     }

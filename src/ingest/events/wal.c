@@ -312,6 +312,14 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             break;
         }
+        if (w->opt.group_commit_us > 0 && !w->stop) {
+            /* a commit window: let more requests join this fsync (fewer,
+             * larger commits on disks where an fsync is slow) */
+            pthread_mutex_unlock(&w->mu);
+            struct timespec ts = {0, (long)w->opt.group_commit_us * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&w->mu);
+        }
         ig_buf t = w->fill;
         w->fill = w->flush;
         w->flush = t;

@@ -41,6 +41,9 @@ typedef struct ig_wal_options {
                                 * with IG_ERR_LIMIT; default 64 MiB */
     size_t max_record_bytes;   /* default 16 MiB */
     bool no_sync;              /* tests and benchmarks only: skip fdatasync */
+    int group_commit_us;       /* wait this long after the first pending record before
+                                * writing, so more requests share the fsync; 0: none
+                                * (the next fsync takes whatever arrived during the last) */
     /* Called on the writer thread after each group commit (and on failure). */
     void (*on_durable)(void *ud);
     void *ud;
