@@ -1,5 +1,6 @@
 /* ingot pipeline list|run|status|history|logs|backfill|pause|unpause. */
 #include "cli/cli.h"
+#include "cli/daemon.h"
 
 #include "core/clock.h"
 #include "core/fs.h"
@@ -114,6 +115,16 @@ static ig_rc run_one(ig_cli *cli, ig_wh *wh, const ig_pipeline *pl, const char *
 
 static ig_rc sub_run(ig_cli *cli, const ig_pipeline *pl)
 {
+    if (!cli->wh && ig_cli_daemon()) { /* ingot serve holds the warehouse: it runs the pipeline */
+        if (o_resume) {
+            ig_err(&cli->err, IG_ERR_USAGE, "--resume runs in the daemon by itself: ingot serve "
+                   "(pid %d) resumes interrupted runs when it starts", ig_cli_daemon()->pid);
+            ig_err_hint(&cli->err, "to resume by hand, stop the daemon (`kill %d`) first",
+                        ig_cli_daemon()->pid);
+            return IG_ERR_USAGE;
+        }
+        return ig_cli_pipeline_run_remote(cli, pl->name, &g_cancel, &cli->err);
+    }
     char **ids;
     size_t nids;
     if (!ig_runner_recover(cli->wh, &ids, &nids, &cli->err)) {

@@ -12,7 +12,7 @@
 
 static const char *const pipeline_keys[] = {
     "schedule", "timezone", "catchup", "start_date", "paused", "max_active_runs", "concurrency", "sla",
-    "defaults", "alerts", "tasks", "description", NULL};
+    "defaults", "alerts", "tasks", "description", "params", NULL};
 static const char *const policy_keys[] = {"retries", "retry_delay", "retry_exponential_backoff",
                                           "max_retry_delay", "execution_timeout", NULL};
 static const char *const alert_keys[] = {"slack", "webhook", "log", NULL};
@@ -167,7 +167,7 @@ static ig_rc read_task(ig_arena *a, const ig_project *p, ig_pipeline *pl, const 
     /* allowed keys: common + policy + the kind's */
     const char *allowed[64];
     size_t na = 0;
-    static const char *const common[] = {"name", "kind", "depends_on", "trigger_rule", "description", NULL};
+    static const char *const common[] = {"name", "kind", "depends_on", "trigger_rule", "description", "params", NULL};
     for (const char *const *k = common; *k; k++) allowed[na++] = *k;
     for (const char *const *k = policy_keys; *k; k++) allowed[na++] = *k;
     for (const char *const *k = t->kind->keys; k && *k && na < 63; k++) allowed[na++] = *k;
@@ -177,6 +177,12 @@ static ig_rc read_task(ig_arena *a, const ig_project *p, ig_pipeline *pl, const 
     if (rc) return rc;
     rc = read_policy(a, tn, what, &t->policy, err);
     if (rc) return rc;
+    static const char *const templated[] = {"command", "sql", "path", "params", "vars", NULL};
+    for (const char *const *f = templated; *f; f++)
+        if ((rc = ig_task_template_check(pl, t, *f, ig_yaml_get(tn, *f), err))) return rc;
+    const ig_yaml *pn = ig_yaml_get(tn, "params");
+    if (pn && pn->kind != IG_Y_MAP && pn->kind != IG_Y_NULL)
+        return ig_yaml_error(pn, err, "params: must be a map of names to values");
     const ig_yaml *tr = ig_yaml_get(tn, "trigger_rule");
     if (tr) {
         const char *s;
@@ -289,6 +295,11 @@ static ig_rc read_pipeline(ig_arena *a, const ig_project *p, const ig_yaml *key,
                 return rc;
         }
         pl->nalerts = n->n;
+    }
+    if ((n = ig_yaml_get(pn, "params")) && n->kind != IG_Y_NULL) {
+        if (n->kind != IG_Y_MAP) return ig_yaml_error(n, err, "params: must be a map of names to values");
+        if ((rc = ig_task_template_check(pl, NULL, "params", n, err))) return rc;
+        pl->params = n;
     }
     const ig_yaml *tasks = ig_yaml_get(pn, "tasks");
     if (!tasks || tasks->kind != IG_Y_SEQ || tasks->n == 0)

@@ -65,6 +65,7 @@ typedef struct ig_pipeline {
     int concurrency;         /* tasks at once in one run (default 8) */
     int64_t sla_ms;          /* 0: none; a run must end within this after its interval ends */
     ig_retry_policy defaults;
+    const ig_yaml *params;   /* `params:` (a map) seen by every task's templates, or NULL */
     ig_alert_target *alerts;
     size_t nalerts;
     ig_task *tasks;

@@ -47,6 +47,7 @@ size_t ig_sched_due(const ig_pipeline *pl, int64_t last_end, int64_t now, int64_
 typedef struct run_slot {
     struct run_slot *next;
     ig_sched *sched;
+    const ig_project *project; /* the definition the run started with (a reload keeps it alive) */
     const ig_pipeline *pl;
     pthread_t thread;
     ig_wh *wh;
@@ -57,7 +58,7 @@ typedef struct run_slot {
 } run_slot;
 
 struct ig_sched {
-    const ig_project *project;
+    const ig_project *project;   /* replaced by ig_sched_reload, under lock */
     const ig_pipeline_set *set;
     ig_wh *wh; /* the scheduler thread's own connection */
     ig_sched_options opt;
@@ -79,7 +80,7 @@ static void *run_thread(void *arg)
     ig_run_result res;
     ig_error e;
     ig_error_clear(&e);
-    if (ig_run_pipeline(r->sched->project, r->wh, &r->req, &res, &e) && e.code != IG_ERR_FAILED &&
+    if (ig_run_pipeline(r->project, r->wh, &r->req, &res, &e) && e.code != IG_ERR_FAILED &&
         e.code != IG_ERR_INTERRUPTED)
         ig_warn("sched.run", "pipeline %s: %s", r->pl->name, e.message);
     pthread_mutex_lock(&r->sched->lock);
@@ -93,7 +94,8 @@ static void *run_thread(void *arg)
 static int active_runs(ig_sched *s, const ig_pipeline *pl)
 {
     int n = 0;
-    for (run_slot *r = s->runs; r; r = r->next) n += r->pl == pl && !r->done;
+    /* by name: a run started before a reload holds the old definition */
+    for (run_slot *r = s->runs; r; r = r->next) n += !strcmp(r->pl->name, pl->name) && !r->done;
     return n;
 }
 
@@ -109,6 +111,7 @@ static void start_run(ig_sched *s, const ig_pipeline *pl, const char *type, int6
         return;
     }
     r->sched = s;
+    r->project = s->project;
     r->pl = pl;
     if (resume) snprintf(r->resume_id, sizeof r->resume_id, "%s", resume);
     snprintf(r->run_type, sizeof r->run_type, "%s", type);
@@ -320,8 +323,11 @@ ig_rc ig_sched_start(const ig_project *p, const ig_pipeline_set *set, ig_wh *wh,
 
 ig_rc ig_sched_trigger(ig_sched *s, const char *pipeline, ig_error *err)
 {
-    if (!ig_pipeline_find(s->set, pipeline)) return ig_err(err, IG_ERR_NOT_FOUND, "no pipeline named '%s'", pipeline);
     pthread_mutex_lock(&s->lock);
+    if (!ig_pipeline_find(s->set, pipeline)) {
+        pthread_mutex_unlock(&s->lock);
+        return ig_err(err, IG_ERR_NOT_FOUND, "no pipeline named '%s'", pipeline);
+    }
     s->triggers = ig_realloc(s->triggers, (s->ntriggers + 1) * sizeof(char *));
     s->triggers[s->ntriggers++] = ig_strdup(pipeline);
     pthread_cond_signal(&s->cond);
@@ -343,4 +349,46 @@ void ig_sched_stop(ig_sched *s)
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+/* names in a but not in b, comma-separated, into buf */
+static void names_missing(const ig_pipeline_set *a, const ig_pipeline_set *b, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < a->n && len + 1 < cap; i++)
+        if (!ig_pipeline_find(b, a->items[i].name)) {
+            int k = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", a->items[i].name);
+            if (k < 0) break;
+            len += (size_t)k < cap - len ? (size_t)k : cap - len - 1;
+        }
+    if (!len) snprintf(buf, cap, "none");
+}
+
+void ig_sched_reload(ig_sched *s, const ig_project *p, const ig_pipeline_set *set)
+{
+    char added[512], removed[512];
+    pthread_mutex_lock(&s->lock);
+    names_missing(set, s->set, added, sizeof added);
+    names_missing(s->set, set, removed, sizeof removed);
+    int running = 0;
+    for (run_slot *r = s->runs; r; r = r->next) running += !r->done;
+    s->project = p;
+    s->set = set;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    ig_info("sched.reload", "pipelines reloaded: %zu pipelines (added: %s; removed: %s); %d runs in flight "
+            "finish on the definition they started with", set->n, added, removed, running);
+}
+
+ig_rc ig_sched_apply(ig_sched **s, const ig_project *p, const ig_pipeline_set *set, ig_wh *wh, ig_error *err)
+{
+    if (*s) {
+        ig_sched_reload(*s, p, set);
+        return IG_OK;
+    }
+    if (!set->n) return IG_OK;
+    ig_rc rc = ig_sched_start(p, set, wh, &(ig_sched_options){0}, s, err);
+    if (!rc) ig_info("sched.reload", "pipelines reloaded: scheduler started for %zu pipelines", set->n);
+    return rc;
 }

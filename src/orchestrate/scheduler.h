@@ -37,6 +37,29 @@ ig_rc ig_sched_start(const ig_project *p, const ig_pipeline_set *set, ig_wh *wh,
 /* Run a pipeline now (as `ingot pipeline run` would), in the background.
  * Fills run_id (the id is known once the run starts: may be "") */
 ig_rc ig_sched_trigger(ig_sched *s, const char *pipeline, ig_error *err);
+/* Swap in a new definition of the pipelines (read from project p, e.g. by
+ * a reload of the daemon's configuration). Runs in flight finish on the
+ * definition they started with, so the caller keeps the old project and set
+ * alive until ig_sched_stop; new schedules take effect at once; a pipeline
+ * no longer in `set` is no longer fired or triggerable; max_active_runs
+ * counts runs by pipeline name across definitions. p and set must outlive
+ * the scheduler. Thread-safe. */
+void ig_sched_reload(ig_sched *s, const ig_project *p, const ig_pipeline_set *set);
+/* What a daemon's reload calls: ig_sched_reload when *s runs, otherwise
+ * start a scheduler (default options) if the set has pipelines. */
+ig_rc ig_sched_apply(ig_sched **s, const ig_project *p, const ig_pipeline_set *set, ig_wh *wh, ig_error *err);
+
+/* Watching the files pipelines come from (ingot.yml and pipelines/ *.yml,
+ * *.yaml) by polling their size, mtime and inode: cheap enough for a poll
+ * each second, and it sees editors that replace a file by rename. */
+typedef struct ig_pipeline_watch ig_pipeline_watch;
+/* Caller frees with ig_pipeline_watch_free. Records the current state. */
+ig_pipeline_watch *ig_pipeline_watch_new(const char *project_dir);
+/* True once after the files changed and then stayed unchanged for one more
+ * poll (so a file caught half-written is not read); false otherwise. */
+bool ig_pipeline_watch_poll(ig_pipeline_watch *w);
+void ig_pipeline_watch_free(ig_pipeline_watch *w);
+
 /* Stop: running runs are cancelled (their tasks stopped; they are marked
  * interrupted and resumed at the next start), then the threads end. */
 void ig_sched_stop(ig_sched *s);

@@ -57,8 +57,19 @@ const ig_task_kind *ig_task_kind_find(const char *name);
 /* Names of all kinds (NULL-terminated, static). */
 const char *const *ig_task_kind_names(void);
 
-/* Replace {{ ds }}, {{ data_interval_start }} ... in text with ctx's vars;
- * caller frees the result. */
-char *ig_task_expand(const ig_task_ctx *ctx, const char *text);
+/* Render a task's text field (a Jinja template; see template.c and
+ * docs/pipelines.md for the variables) for the try ctx describes. `field`
+ * names it in errors ("command", "sql", "vars.label"); `node`, when not
+ * NULL, is the YAML scalar the text came from, so errors point into the
+ * project's file; `name` is the template's name (a SQL file's path), NULL
+ * for `field`. Errors (IG_ERR_TEMPLATE, undefined names included) name the
+ * task, the pipeline, the field and file:line:col. Caller frees *out. */
+ig_rc ig_task_render(const ig_task_ctx *ctx, const char *field, const ig_yaml *node, const char *name,
+                     const char *text, char **out, ig_error *err);
+
+/* Syntax check of a task field's template at load time (IG_ERR_CONFIG with
+ * the position); OK for a field without template markup or not a scalar. */
+ig_rc ig_task_template_check(const ig_pipeline *pl, const ig_task *t, const char *field, const ig_yaml *node,
+                             ig_error *err);
 
 #endif

@@ -13,35 +13,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
-
-char *ig_task_expand(const ig_task_ctx *ctx, const char *text)
-{
-    ig_buf b = IG_BUF_INIT;
-    const char *p = text;
-    while (*p) {
-        const char *open = strstr(p, "{{");
-        if (!open) break;
-        const char *close = strstr(open + 2, "}}");
-        if (!close) break;
-        const char *s = open + 2, *e = close;
-        while (s < e && *s == ' ') s++;
-        while (e > s && e[-1] == ' ') e--;
-        const char *val = NULL;
-        for (size_t i = 0; i < ctx->nvars; i++)
-            if (strlen(ctx->vars[i][0]) == (size_t)(e - s) && !strncmp(ctx->vars[i][0], s, (size_t)(e - s)))
-                val = ctx->vars[i][1];
-        ig_buf_append(&b, p, (size_t)(open - p));
-        if (val) ig_buf_puts(&b, val);
-        else ig_buf_append(&b, open, (size_t)(close + 2 - open)); /* not ours: leave it */
-        p = close + 2;
-    }
-    ig_buf_puts(&b, p);
-    return ig_buf_steal(&b);
-}
 
 /* ---------------------------------------------------------------- shell */
 
@@ -63,46 +39,106 @@ static ig_rc shell_check(const ig_project *p, const ig_yaml *node, ig_error *err
 
 static int64_t mono_ms(void) { return (int64_t)(ig_now_ns() / 1000000); }
 
+/* An environment for a child: NAME=value strings, a later NAME replacing an
+ * earlier one. */
+typedef struct env_list {
+    char **v;
+    size_t n, cap;
+} env_list;
+
+static void env_put(env_list *l, char *kv)
+{
+    if (kv) {
+        size_t klen = strcspn(kv, "=");
+        for (size_t i = 0; i < l->n; i++)
+            if (!strncmp(l->v[i], kv, klen) && l->v[i][klen] == '=') {
+                free(l->v[i]);
+                l->v[i] = kv;
+                return;
+            }
+    }
+    if (l->n == l->cap) l->v = ig_realloc(l->v, (l->cap = l->cap * 2 + 64) * sizeof *l->v);
+    l->v[l->n++] = kv;
+}
+
+static void env_free(env_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+}
+
 static ig_rc shell_run(ig_task_ctx *ctx, ig_error *err)
 {
     const ig_yaml *node = ctx->task->node;
-    char *command = ig_task_expand(ctx, ig_yaml_get(node, "command")->str);
+    const ig_yaml *cmdn = ig_yaml_get(node, "command");
+    char *command;
+    ig_rc trc = ig_task_render(ctx, "command", cmdn, NULL, cmdn->str, &command, err);
+    if (trc) {
+        fprintf(ctx->log, "[ingot] error: %s\n", err->message);
+        return trc;
+    }
     const ig_yaml *cwdn = ig_yaml_get(node, "cwd");
     char *cwd = cwdn && cwdn->str ? ig_path_join(ctx->project->dir, cwdn->str) : ig_strdup(ctx->project->dir);
     fflush(ctx->log);
     int logfd = fileno(ctx->log);
-    pid_t pid = fork();
-    if (pid < 0) {
+    /* The environment: ours, then the run's variables, then the task's env. */
+    env_list el = {0};
+    for (char **e = environ; *e; e++) env_put(&el, ig_strdup(*e));
+    env_put(&el, ig_asprintf("INGOT_PIPELINE=%s", ctx->pipeline->name));
+    env_put(&el, ig_asprintf("INGOT_TASK=%s", ctx->task->name));
+    env_put(&el, ig_asprintf("INGOT_RUN_ID=%s", ctx->run_id));
+    env_put(&el, ig_asprintf("INGOT_TRY=%d", ctx->try_number));
+    for (size_t i = 0; i < ctx->nvars; i++) {
+        char *v = ig_asprintf("INGOT_%s=%s", ctx->vars[i][0], ctx->vars[i][1]);
+        for (char *c = v; *c != '='; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+        env_put(&el, v);
+    }
+    const ig_yaml *env = ig_yaml_get(node, "env");
+    for (size_t i = 0; env && i < env->n; i++)
+        env_put(&el, ig_asprintf("%s=%s", env->keys[i]->str, env->items[i]->str ? env->items[i]->str : ""));
+    env_put(&el, NULL);
+    /* posix_spawn (vfork-like) rather than fork: the daemon's address space
+     * is large (DuckDB), and fork copies its page tables under the process's
+     * mm lock, so concurrent forks serialize and each costs 100+ ms on a
+     * loaded machine; nor is anything but exec safe in a forked child of a
+     * threaded process. The child gets its own process group (the timeout
+     * kills the group), default signal dispositions and an empty mask (the
+     * daemon blocks SIGTERM/SIGINT/SIGHUP in every thread). */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+    posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+    posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, defs;
+    sigemptyset(&none);
+    sigemptyset(&defs);
+    sigaddset(&defs, SIGTERM);
+    sigaddset(&defs, SIGINT);
+    sigaddset(&defs, SIGHUP);
+    sigaddset(&defs, SIGPIPE);
+    sigaddset(&defs, SIGQUIT);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &defs);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    char *argv[] = {"sh", "-c", command, NULL};
+    pid_t pid;
+    int serr = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, el.v);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    env_free(&el);
+    if (serr) {
+        ig_rc rc = serr == ENOENT || serr == ENOTDIR || serr == EACCES
+                       ? ig_err(err, IG_ERR_IO, "cannot start the command in %s: %s", cwd, strerror(serr))
+                       : ig_err(err, IG_ERR_IO, "cannot start the command: %s", strerror(serr));
+        if (cwdn) ig_err_hint(err, "check the task's cwd: (relative to the project folder)");
+        fprintf(ctx->log, "[ingot] error: %s\n", err->message);
         free(command);
         free(cwd);
-        return ig_err(err, IG_ERR_IO, "cannot start the command: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        if (chdir(cwd)) {
-            dprintf(2, "cannot change to directory %s: %s\n", cwd, strerror(errno));
-            _exit(127);
-        }
-        setenv("INGOT_PIPELINE", ctx->pipeline->name, 1);
-        setenv("INGOT_TASK", ctx->task->name, 1);
-        setenv("INGOT_RUN_ID", ctx->run_id, 1);
-        char tryno[16];
-        snprintf(tryno, sizeof tryno, "%d", ctx->try_number);
-        setenv("INGOT_TRY", tryno, 1);
-        for (size_t i = 0; i < ctx->nvars; i++) {
-            char name[64];
-            snprintf(name, sizeof name, "INGOT_%s", ctx->vars[i][0]);
-            for (char *c = name; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-            setenv(name, ctx->vars[i][1], 1);
-        }
-        const ig_yaml *env = ig_yaml_get(node, "env");
-        for (size_t i = 0; env && i < env->n; i++) setenv(env->keys[i]->str, env->items[i]->str, 1);
-        execle("/bin/sh", "sh", "-c", command, (char *)NULL, environ);
-        _exit(127);
+        return rc;
     }
     setpgid(pid, pid); /* also from the parent, so the group exists before a kill */
     free(command);
@@ -170,8 +206,13 @@ static ig_rc sql_run(ig_task_ctx *ctx, ig_error *err)
         free(path);
         if (rc) return rc;
     }
-    char *sql = ig_task_expand(ctx, text);
+    char *sql;
+    ig_rc trc = ig_task_render(ctx, s ? "sql" : "file", s, s ? NULL : ig_yaml_get(node, "file")->str, text, &sql, err);
     free(text);
+    if (trc) {
+        fprintf(ctx->log, "[ingot] error: %s\n", err->message);
+        return trc;
+    }
     fprintf(ctx->log, "[ingot] running SQL:\n%s\n", sql);
     fflush(ctx->log);
     ig_rc rc = ig_wh_exec(ctx->wh, sql, err);
@@ -235,7 +276,9 @@ static ig_rc file_sensor_check(const ig_project *p, const ig_yaml *node, ig_erro
 
 static int file_sensor_poke(ig_task_ctx *ctx, ig_error *err)
 {
-    char *pattern = ig_task_expand(ctx, ig_yaml_get(ctx->task->node, "path")->str);
+    const ig_yaml *pn = ig_yaml_get(ctx->task->node, "path");
+    char *pattern;
+    if (ig_task_render(ctx, "path", pn, NULL, pn->str, &pattern, err)) return -1;
     char *full = ig_path_join(ctx->project->dir, pattern);
     long want = 1;
     const ig_yaml *m = ig_yaml_get(ctx->task->node, "min_files");
@@ -342,6 +385,10 @@ ig_rc ig__ingest_task_check(const ig_project *p, const ig_yaml *node, ig_error *
 ig_rc ig__ingest_task_run(ig_task_ctx *ctx, ig_error *err);
 ig_rc ig__run_task_check(const ig_project *p, const ig_yaml *node, ig_error *err);
 ig_rc ig__run_task_run(ig_task_ctx *ctx, ig_error *err);
+ig_rc ig__build_task_run(ig_task_ctx *ctx, ig_error *err);
+ig_rc ig__test_task_run(ig_task_ctx *ctx, ig_error *err);
+ig_rc ig__seed_task_run(ig_task_ctx *ctx, ig_error *err);
+ig_rc ig__snapshot_task_run(ig_task_ctx *ctx, ig_error *err);
 
 static const ig_task_kind kinds[] = {
     {"shell", "run a command", shell_keys, shell_check, shell_run, NULL},
@@ -350,6 +397,14 @@ static const ig_task_kind kinds[] = {
      ig__ingest_task_keys, ig__ingest_task_check, ig__ingest_task_run, NULL},
     {"run", "build dbt models (a selection) with the data interval as vars", ig__run_task_keys,
      ig__run_task_check, ig__run_task_run, NULL},
+    {"build", "dbt build: seeds, models, snapshots and tests of a selection, in DAG order", ig__run_task_keys,
+     ig__run_task_check, ig__build_task_run, NULL},
+    {"test", "dbt test: the data tests of a selection; a failing test fails the task", ig__run_task_keys,
+     ig__run_task_check, ig__test_task_run, NULL},
+    {"seed", "dbt seed: load the project's CSV seeds", ig__run_task_keys, ig__run_task_check, ig__seed_task_run,
+     NULL},
+    {"snapshot", "dbt snapshot: record changes of the selected snapshots (SCD2)", ig__run_task_keys,
+     ig__run_task_check, ig__snapshot_task_run, NULL},
     {"wait_for_file", "wait for files matching a glob", file_sensor_keys, file_sensor_check, NULL,
      file_sensor_poke},
     {"wait_for_pipeline", "wait for another pipeline's run covering this interval",
@@ -358,7 +413,8 @@ static const ig_task_kind kinds[] = {
      fresh_sensor_check, NULL, fresh_sensor_poke},
 };
 
-static const char *const kind_names[] = {"shell", "sql", "ingest", "run", "wait_for_file", "wait_for_pipeline",
+static const char *const kind_names[] = {"shell", "sql", "ingest", "run", "build", "test", "seed", "snapshot",
+                                         "wait_for_file", "wait_for_pipeline",
                                          "wait_for_freshness", NULL};
 
 const ig_task_kind *ig_task_kind_find(const char *name)

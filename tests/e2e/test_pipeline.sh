@@ -293,7 +293,9 @@ pipelines:
       - {name: fresh, kind: wait_for_freshness, relation: gold.events, column: at, max_age: 1h, poke_interval: 100ms, timeout: 1s}
 Y
   mkdir drop
-  ( sleep 1.5; touch drop/a.csv ) &
+  # the file arrives after the sensor's first poke (however slow the start)
+  ( for _ in $(seq 600); do grep -qs "poke: 0 file" logs/pipelines/p/*/wait_drop.1.log && break; sleep 0.05; done
+    sleep 0.3; touch drop/a.csv ) &
   run "$INGOT" pipeline run p; expect_rc 14
   # the sensor waited without holding the only slot: busy ran meanwhile
   [ -e busy-done ] || fail "busy did not run while the sensor waited"
