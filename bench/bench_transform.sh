@@ -11,6 +11,8 @@
 # machine inflates wall time. Targets: parse + compile of 10k models < 0.5 s
 # on 2 cores; run overhead < 2 ms per model.
 # SIZES="1000 10000" and RUN_SIZE=1000 change the sizes; RUNS the repeats.
+# CALLGRIND=1 also counts the instructions of one `ingot compile` per size
+# under valgrind (stable on a shared, loaded machine, unlike times).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -31,6 +33,11 @@ for n in $SIZES; do
   c=$(median_ms "$RUNS" "$INGOT" compile)
   pc=$(cpu_s "$INGOT" parse); cc=$(cpu_s "$INGOT" compile)
   echo "transform: $n models: parse ${p} ms (cpu ${pc} s), parse+compile ${c} ms (cpu ${cc} s)"
+  if [ "${CALLGRIND:-0}" = 1 ]; then
+    ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$INGOT" compile 2>&1 >/dev/null |
+         sed -n 's/.*refs: *//p' | tr -d ,)
+    echo "transform: $n models: parse+compile $ir instructions (callgrind)"
+  fi
   cd - >/dev/null
 done
 

@@ -149,7 +149,12 @@ char *ig_path_join(const char *a, const char *b)
     while (la > 1 && a[la - 1] == '/') la--;
     if (!strcmp(b, ".") || !*b) return ig_strndup(a, la);
     while (b[0] == '.' && b[1] == '/') b += 2;
-    return ig_asprintf("%.*s/%s", (int)la, a, b);
+    size_t lb = strlen(b); /* no printf: this runs once per file of a project */
+    char *r = ig_malloc(la + lb + 2);
+    memcpy(r, a, la);
+    r[la] = '/';
+    memcpy(r + la + 1, b, lb + 1);
+    return r;
 }
 
 char *ig_path_dirname(const char *path)

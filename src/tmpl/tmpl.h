@@ -243,6 +243,20 @@ ig_tmpl_val ig_tmpl_macro_get(const ig_tmpl *t, const char *name);
 ig_rc ig_tmpl_fail(ig_tmpl_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The render's error, to set a different code or a hint. */
 ig_error *ig_tmpl_call_error(ig_tmpl_call *call);
+/* Where the running native was called, in the template being rendered:
+ * its own call when that template calls it directly, else the outermost
+ * macro call in that template it was reached through (a ref() inside a
+ * macro gives the model's line that called the macro). *file (may be NULL)
+ * is the template's name, borrowed for the render. Returns false and zeros
+ * when unknown (a native called by the host, outside any template). */
+bool ig_tmpl_call_position(const ig_tmpl_call *call, const char **file, int *line, int *col);
+/* Give err the position line:col in template source src (len bytes) named
+ * file, as the engine's own errors have it: file:line:col, and the quoted
+ * line with a caret as detail. For a host that finds a problem after
+ * rendering (a ref() to a missing model, found when the graph is linked).
+ * Nothing when line <= 0. */
+void ig_tmpl_error_at(ig_error *err, const char *file, const char *src, size_t len, int line,
+                      int col);
 /* dbt's return(): end the innermost macro call, which evaluates to v
  * (stolen). Return its result from the native: `return ig_tmpl_return(c, v);` */
 ig_rc ig_tmpl_return(ig_tmpl_call *call, ig_tmpl_val v);

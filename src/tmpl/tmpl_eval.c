@@ -1058,6 +1058,12 @@ static ig_rc call_macro(ig_tmpl_call *c, tmacro *m, const ig_tmpl_args *a, ig_tm
     }
     frame f;
     frame_init(&f, m->closure);
+    const node *souter = c->outer_site;
+    const ig_tmpl *souter_t = c->outer_tmpl;
+    if (c->depth == 0) {
+        c->outer_site = site;
+        c->outer_tmpl = c->tmpl;
+    }
     frame *sf = c->frame;
     tdict *smod = c->module;
     const ig_tmpl *st = c->tmpl;
@@ -1142,6 +1148,8 @@ static ig_rc call_macro(ig_tmpl_call *c, tmacro *m, const ig_tmpl_args *a, ig_tm
     c->tmpl = st;
     c->loop_depth = sloop;
     c->depth--;
+    c->outer_site = souter;
+    c->outer_tmpl = souter_t;
     return rc;
 }
 
@@ -1154,10 +1162,13 @@ static ig_rc write_val(ig_tmpl_call *c, ig_tmpl_val v)
     case IG_TMPL_UNDEFINED:
         if (c->env->strict) return ig__tmpl_undef_error(c, v);
         return 0;
-    case IG_TMPL_INT: {
-        char b[32];
-        int n = snprintf(b, sizeof b, "%lld", (long long)v.u.i);
-        return emit(c, b, (size_t)n);
+    case IG_TMPL_INT: { /* by hand: snprintf costs ~600 instructions a number */
+        char b[24], *e = b + sizeof b, *q = e;
+        uint64_t u = v.u.i < 0 ? 0 - (uint64_t)v.u.i : (uint64_t)v.u.i;
+        do *--q = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v.u.i < 0) *--q = '-';
+        return emit(c, q, (size_t)(e - q));
     }
     default: {
         ig_buf b = IG_BUF_INIT;
@@ -1944,3 +1955,18 @@ ig_rc ig_tmpl_native_return(ig_tmpl_call *c, void *ud, const ig_tmpl_args *a, ig
 ig_tmpl_env *ig_tmpl_call_env(ig_tmpl_call *c) { return c->env; }
 ig_tmpl_val ig_tmpl_call_context(ig_tmpl_call *c) { return c->ctx; }
 const char *ig_tmpl_call_template(ig_tmpl_call *c) { return c->tmpl ? c->tmpl->name : ""; }
+
+bool ig_tmpl_call_position(const ig_tmpl_call *c, const char **file, int *line, int *col)
+{
+    const node *n = c->depth > 0 ? c->outer_site : c->pos;
+    const ig_tmpl *t = c->depth > 0 ? c->outer_tmpl : c->tmpl;
+    if (!n || !t) {
+        if (file) *file = NULL;
+        *line = *col = 0;
+        return false;
+    }
+    if (file) *file = t->name;
+    *line = n->line;
+    *col = n->col;
+    return true;
+}

@@ -194,6 +194,7 @@ typedef struct tarena {
     size_t next_size;
 } tarena;
 void *ig__tmpl_zalloc(tarena *a, size_t n); /* zeroed, 16-aligned, never NULL */
+void *ig__tmpl_alloc(tarena *a, size_t n);  /* not zeroed, 16-aligned, never NULL */
 void ig__tmpl_arena_free(tarena *a);
 
 /* An immortal string in arena a (lex.c). */
@@ -320,6 +321,8 @@ struct ig_tmpl_call {
     const node *ret_at;        /* where return() was called */
     const ig_tmpl *ret_tmpl;
     int trace;                 /* "in macro" lines added to the error */
+    const node *outer_site;    /* the outermost macro call in progress, */
+    const ig_tmpl *outer_tmpl; /* in the template rendered at depth 0 */
 };
 
 #define RC_BREAK (-1)

@@ -30,10 +30,12 @@ typedef struct lexer {
     tok *toks;
     size_t ntoks, cap;
     bool lstrip_next; /* the previous tag ended with '-' */
+    bool ascii;       /* no byte >= 0x80: a column is a byte offset */
 } lexer;
 
 static int col_at(lexer *lx, size_t pos)
 {
+    if (lx->ascii) return (int)(pos - lx->line_start) + 1;
     size_t from = lx->line_start;
     int col = 1;
     if (lx->col_val > 0 && lx->col_line == lx->line_start && lx->col_pos <= pos && lx->col_pos >= from) {
@@ -50,8 +52,9 @@ static int col_at(lexer *lx, size_t pos)
 
 static void advance_to(lexer *lx, size_t pos)
 {
+    const char *s = lx->src;
     for (size_t i = lx->pos; i < pos; i++)
-        if (lx->src[i] == '\n') {
+        if (s[i] == '\n') {
             lx->line++;
             lx->line_start = i + 1;
         }
@@ -101,7 +104,7 @@ struct tchunk {
     _Alignas(16) unsigned char data[];
 };
 
-void *ig__tmpl_zalloc(tarena *a, size_t n)
+void *ig__tmpl_alloc(tarena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     tchunk *c = a->head;
@@ -117,6 +120,12 @@ void *ig__tmpl_zalloc(tarena *a, size_t n)
     }
     void *p = c->data + c->used;
     c->used += n;
+    return p;
+}
+
+void *ig__tmpl_zalloc(tarena *a, size_t n)
+{
+    void *p = ig__tmpl_alloc(a, n);
     memset(p, 0, n);
     return p;
 }
@@ -131,18 +140,24 @@ void ig__tmpl_arena_free(tarena *a)
     a->head = NULL;
 }
 
-tstr *ig__tmpl_istr(tarena *a, const char *s, size_t n)
+/* An immortal string; its hash is computed now unless it is template text
+ * (hash 0), which is only ever written out, never used as a value. Shared
+ * templates must not compute hashes lazily: that would be a write to a
+ * string other threads read. */
+static tstr *istr(tarena *a, const char *s, size_t n, bool hash)
 {
-    tstr *t = ig__tmpl_zalloc(a, sizeof(tstr) + n + 1);
+    tstr *t = ig__tmpl_alloc(a, sizeof(tstr) + n + 1);
+    memset(&t->h, 0, sizeof t->h);
     t->h.refs = IMMORTAL;
     t->h.kind = OK_STR;
-    t->h.flags = 0;
     t->len = n;
     memcpy(t->s, s, n);
     t->s[n] = '\0';
-    t->hash = ig__tmpl_hash_bytes(s, n);
+    t->hash = hash ? ig__tmpl_hash_bytes(s, n) : 0;
     return t;
 }
+
+tstr *ig__tmpl_istr(tarena *a, const char *s, size_t n) { return istr(a, s, n, true); }
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -157,7 +172,7 @@ static void add_data(lexer *lx, size_t a, size_t b, bool rstrip)
     if (b > a) {
         advance_to(lx, a);
         tok *t = push(lx, TK_DATA, a);
-        t->s = ig__tmpl_istr(lx->arena, lx->src + a, b - a);
+        t->s = istr(lx->arena, lx->src + a, b - a, false);
     }
 }
 
@@ -202,8 +217,16 @@ static ig_rc lex_string(lexer *lx, size_t pos, size_t *end)
 {
     const char *s = lx->src;
     char q = s[pos];
-    ig_buf b = IG_BUF_INIT;
     size_t i = pos + 1;
+    while (i < lx->len && s[i] != q && s[i] != '\\') i++;
+    if (i < lx->len && s[i] == q) { /* no escapes: the common case, no copy */
+        tok *t = push(lx, TK_STRING, pos);
+        t->s = ig__tmpl_istr(lx->arena, s + pos + 1, i - pos - 1);
+        *end = i + 1;
+        return 0;
+    }
+    ig_buf b = IG_BUF_INIT;
+    ig_buf_append(&b, s + pos + 1, i - pos - 1);
     for (;;) {
         if (i >= lx->len) {
             ig_buf_free(&b);
@@ -421,6 +444,15 @@ ig_rc ig__tmpl_lex(const ig_tmpl *t, tarena *arena, tok **out, size_t *nout, ig_
     lx.arena = arena;
     lx.t = t;
     lx.err = err;
+    uint64_t high = 0; /* any byte >= 0x80, eight at a time */
+    size_t at = 0;
+    for (; at + 8 <= t->len; at += 8) {
+        uint64_t w;
+        memcpy(&w, t->src + at, 8);
+        high |= w;
+    }
+    for (; at < t->len; at++) high |= (unsigned char)t->src[at];
+    lx.ascii = !(high & 0x8080808080808080ull);
     /* keep_trailing_newline=False */
     if (lx.len && lx.src[lx.len - 1] == '\n') {
         lx.len--;
@@ -430,7 +462,12 @@ ig_rc ig__tmpl_lex(const ig_tmpl *t, tarena *arena, tok **out, size_t *nout, ig_
     size_t n = lx.len;
     size_t text = 0, i = 0;
     while (i < n) {
-        if (s[i] != '{' || i + 1 >= n || (s[i + 1] != '{' && s[i + 1] != '%' && s[i + 1] != '#')) {
+        if (s[i] != '{') {
+            const char *b = memchr(s + i, '{', n - i);
+            if (!b) break;
+            i = (size_t)(b - s);
+        }
+        if (i + 1 >= n || (s[i + 1] != '{' && s[i + 1] != '%' && s[i + 1] != '#')) {
             i++;
             continue;
         }

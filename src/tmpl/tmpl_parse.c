@@ -34,10 +34,20 @@ typedef struct parser {
 
 void ig__tmpl_err_pos(ig_error *err, const ig_tmpl *t, int line, int col)
 {
+    if (!t) {
+        if (err) ig_err_at(err, "", line, col);
+        return;
+    }
+    ig_tmpl_error_at(err, t->name, t->src, t->len, line, col);
+}
+
+void ig_tmpl_error_at(ig_error *err, const char *file, const char *src, size_t len, int line,
+                      int col)
+{
     if (!err) return;
-    ig_err_at(err, t ? t->name : "", line, col);
-    if (!t || line <= 0) return;
-    const char *s = t->src, *end = t->src + t->len;
+    ig_err_at(err, file ? file : "", line, col);
+    if (!src || line <= 0) return;
+    const char *s = src, *end = src + len;
     for (int l = 1; l < line && s < end; s++)
         if (*s == '\n') l++;
     const char *e = s;
@@ -148,16 +158,31 @@ static node *mk(parser *p, int kind, tok *at)
     return n;
 }
 
-/* growable node arrays built in malloc'd scratch, then copied to the arena */
+/* growable node arrays built in scratch, then copied to the arena: the
+ * first NV_INLINE items live in the vector itself (nearly every argument
+ * list, body and tuple), longer ones move to malloc'd memory. free(v.v) is
+ * safe either way: v is NULL until the vector spills. */
+#define NV_INLINE 8
 typedef struct nvec {
-    node **v;
+    node **v; /* malloc'd once spilled, else NULL */
     int n, cap;
+    node *in[NV_INLINE];
 } nvec;
+
+static node **nv_items(nvec *v) { return v->v ? v->v : v->in; }
 
 static void nv_push(nvec *v, node *x)
 {
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 8;
+    if (v->n < NV_INLINE && !v->v) {
+        v->in[v->n++] = x;
+        return;
+    }
+    if (!v->v) {
+        v->cap = NV_INLINE * 2;
+        v->v = ig_malloc((size_t)v->cap * sizeof(node *));
+        memcpy(v->v, v->in, sizeof v->in);
+    } else if (v->n == v->cap) {
+        v->cap *= 2;
         v->v = ig_realloc(v->v, (size_t)v->cap * sizeof(node *));
     }
     v->v[v->n++] = x;
@@ -168,8 +193,8 @@ static node **nv_done(parser *p, nvec *v, int *count)
     *count = v->n;
     node **r = NULL;
     if (v->n) {
-        r = ig__tmpl_zalloc(p->a, (size_t)v->n * sizeof(node *));
-        memcpy(r, v->v, (size_t)v->n * sizeof(node *));
+        r = ig__tmpl_alloc(p->a, (size_t)v->n * sizeof(node *));
+        memcpy(r, nv_items(v), (size_t)v->n * sizeof(node *));
     }
     free(v->v);
     v->v = NULL;
@@ -259,8 +284,23 @@ static node *parse_and(parser *p)
     return l;
 }
 
+/* A token after which no operator, call, filter or test can follow. */
+static bool ends_expr(const tok *t)
+{
+    if (t->type == TK_VAR_END || t->type == TK_BLOCK_END) return true;
+    return t->type == TK_OP && (t->op == ',' || t->op == ')' || t->op == ']' || t->op == '}' ||
+                                t->op == ':');
+}
+
 static node *parse_or(parser *p)
 {
+    /* fast path for the common lone operand (`ref('x')`'s argument, a loop
+     * variable): skip the ten precedence levels between here and primary */
+    tok *t0 = cur(p);
+    if ((t0->type == TK_STRING || t0->type == TK_INT || t0->type == TK_FLOAT ||
+         (t0->type == TK_NAME && strcmp(t0->s->s, "not"))) &&
+        ends_expr(peek(p, 1)))
+        return parse_primary(p);
     node *l = parse_and(p);
     while (l && is_name(cur(p), "or")) {
         tok *t = cur(p);
@@ -549,7 +589,7 @@ static node *parse_tuple(parser *p, bool simplified, bool with_condexpr, const c
     }
     if (!is_tuple) {
         if (items.n) {
-            node *r = items.v[0];
+            node *r = nv_items(&items)[0];
             free(items.v);
             return r;
         }
@@ -732,7 +772,7 @@ static node *parse_postfix(parser *p, node *n)
             node *g = mk(p, N_GETITEM, t);
             g->a = n;
             if (subs.n == 1) {
-                g->b = subs.v[0];
+                g->b = nv_items(&subs)[0];
                 free(subs.v);
             } else {
                 node *tu = mk(p, N_TUPLE, t);
@@ -1265,7 +1305,7 @@ ig_rc ig_tmpl_parse(const char *name, const char *src, size_t len, ig_tmpl **out
     if (len) memcpy(t->src, src, len);
     t->src[len] = '\0';
     t->len = len;
-    t->arena.next_size = len * 6;
+    t->arena.next_size = len * 24 + 1024; /* a dbt model's tree is ~22x its source: one chunk */
     parser p = {0};
     p.t = t;
     p.a = &t->arena;

@@ -40,6 +40,23 @@ const char *ig__tf_builtin_macros(void)
         "{%- endmacro %}\n"
         "{% macro should_full_refresh() %}{% set c = config.get('full_refresh') %}"
         "{% if c is none %}{{ return(flags.FULL_REFRESH) }}{% endif %}{{ return(c) }}{% endmacro %}\n"
+        /* hooks outside the model's transaction: config(pre_hook=before_begin("..."))
+         * runs before BEGIN, post_hook=after_commit("...") after COMMIT */
+        "{% macro before_begin(sql) %}{{ return({'sql': sql, 'transaction': false}) }}{% endmacro %}\n"
+        "{% macro after_commit(sql) %}{{ return({'sql': sql, 'transaction': false}) }}{% endmacro %}\n"
+        "{% macro in_transaction(sql) %}{{ return({'sql': sql, 'transaction': true}) }}{% endmacro %}\n"
+        /* for a project's {% materialization %}: pre_hooks / post_hooks are
+         * lists of {sql, transaction}; each hook is one statement */
+        "{% macro run_hooks(hooks, inside_transaction=True) %}"
+        "{% for hook in hooks %}{% if hook is mapping %}"
+        "{% if hook.get('transaction', true) == inside_transaction and hook.get('sql') | trim %}"
+        "{% call statement(auto_begin=inside_transaction) %}{{ hook.get('sql') }}{% endcall %}"
+        "{% endif %}{% elif hook | trim and inside_transaction %}"
+        "{% call statement(auto_begin=inside_transaction) %}{{ hook }}{% endcall %}"
+        "{% endif %}{% endfor %}{% endmacro %}\n"
+        "{% macro make_temp_relation(base_relation, suffix='__dbt_tmp') %}"
+        "{{ return(base_relation.incorporate(path={'identifier': base_relation.identifier ~ suffix})) }}"
+        "{% endmacro %}\n"
         /* cross-database macros */
         "{% macro current_timestamp() %}{{ return(adapter.dispatch('current_timestamp', 'dbt')()) }}{% endmacro %}\n"
         "{% macro default__current_timestamp() %}now(){% endmacro %}\n"

@@ -323,6 +323,54 @@ static void test_natives(void **state)
     ig_tmpl_env_free(env);
 }
 
+/* where(): "file:line:col" of the call, as the transform layer records a
+ * ref() for the errors it finds after rendering */
+static ig_rc fn_where(ig_tmpl_call *c, void *ud, const ig_tmpl_args *a, ig_tmpl_val *out)
+{
+    const char *file;
+    int line, col;
+    ig_buf b = IG_BUF_INIT;
+    if (ig_tmpl_call_position(c, &file, &line, &col)) ig_buf_printf(&b, "%s:%d:%d", file, line, col);
+    else ig_buf_puts(&b, "?");
+    *out = ig_tmpl_str(ig_buf_cstr(&b));
+    ig_buf_free(&b);
+    return 0;
+}
+
+static void test_call_position(void **state)
+{
+    (void)state;
+    ig_tmpl_env *env = ig_tmpl_env_new();
+    ig_tmpl_env_add_func(env, "where", fn_where, NULL);
+    /* called directly: its own position; through macros (nested, and a
+     * caller() body): the outermost call in the rendered template */
+    expect(env,
+           "{% macro inner() %}{{ where() }}{% endmacro %}"
+           "{% macro outer() %}{{ inner() }}{% endmacro %}"
+           "{% macro wrap() %}[{{ caller() }}]{% endmacro %}\n"
+           "a {{ where() }}\n"
+           "b   {{ outer() }}\n"
+           "{% call wrap() %}{{ where() }}{% endcall %}",
+           ig_tmpl_undefined(), "\na t.sql:2:6\nb   t.sql:3:8\n[t.sql:4:9]");
+    /* from the host, outside any template: unknown */
+    ig_tmpl_val f = ig_tmpl_func_new("where", fn_where, NULL), out;
+    ig_tmpl_args none = {0};
+    ig_error err;
+    assert_int_equal(ig_tmpl_call_value(env, f, ig_tmpl_undefined(), &none, &out, &err), 0);
+    assert_string_equal(ig_tmpl_str_ptr(out), "?");
+    ig_tmpl_unref(out);
+    ig_tmpl_unref(f);
+    /* ig_tmpl_error_at: the engine's error format for a host's late error */
+    ig_error_clear(&err);
+    const char *src = "select 1\nfrom {{ ref('x') }}\n";
+    ig_tmpl_error_at(&err, "m.sql", src, strlen(src), 2, 9);
+    assert_string_equal(err.file, "m.sql");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 9);
+    assert_string_equal(err.detail, "from {{ ref('x') }}\n        ^");
+    ig_tmpl_env_free(env);
+}
+
 /* ------------------------------------------------------ modules and macros */
 
 static const char *LIB =
@@ -585,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_host_object),
         cmocka_unit_test(test_natives),
+        cmocka_unit_test(test_call_position),
         cmocka_unit_test(test_module_and_call_macro),
         cmocka_unit_test(test_macro_get_and_errors),
         cmocka_unit_test(test_parse_errors),

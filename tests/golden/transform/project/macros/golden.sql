@@ -15,3 +15,7 @@
 
 {#- the root project overrides one of dbt's cross-database macros -#}
 {% macro duckdb__type_int() %}INT4{% endmacro %}
+
+{% macro from_missing() -%}
+  select * from {{ ref('not_a_model') }}
+{%- endmacro %}

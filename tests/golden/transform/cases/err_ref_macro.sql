@@ -1,0 +1,2 @@
+-- a ref() inside a macro: the error names the model line that called it
+{{ from_missing() }}
