@@ -106,6 +106,14 @@ ig_rc cmd_run(ig_cli *cli);
 ig_rc cmd_parse(ig_cli *cli);
 ig_rc cmd_deps(ig_cli *cli);
 extern const ig_opt ig_opts_compile[], ig_opts_run[], ig_opts_parse[], ig_opts_deps[];
+ig_rc cmd_seed(ig_cli *cli);
+ig_rc cmd_snapshot(ig_cli *cli);
+ig_rc cmd_test(ig_cli *cli);
+ig_rc cmd_build(ig_cli *cli);
+extern const ig_opt ig_opts_seed[], ig_opts_snapshot[], ig_opts_test[], ig_opts_build[];
+ig_rc ig_cmd_source_freshness(ig_cli *cli); /* `ingot source freshness` */
+ig_rc cmd_docs(ig_cli *cli); /* cmd_docs.c */
+extern const ig_opt ig_opts_docs[];
 ig_rc cmd_serve(ig_cli *cli);
 extern const ig_opt ig_opts_serve[];
 extern const ig_opt ig_opts_ingest[];

@@ -5,6 +5,7 @@
  *   ingot source discover NAME        its streams, columns, types, keys
  *   ingot source sync NAME [--stream S] [--full-refresh]
  *   ingot source state NAME           the saved state of its streams
+ *   ingot source reset NAME [--stream S]  forget state and tables; drop cdc slots
  * The work is in src/ingest/connectors/; this file parses and prints. */
 #include "cli/cli.h"
 
@@ -20,7 +21,7 @@ static bool opt_full_refresh, opt_json;
 static long opt_batch_rows;
 
 const ig_opt ig_opts_source[] = {
-    {"stream", 's', IG_OPT_STR, &opt_stream, "STREAM", "only this stream (sync, discover)"},
+    {"stream", 's', IG_OPT_STR, &opt_stream, "STREAM", "only this stream (sync, discover, reset)"},
     {"full-refresh", 0, IG_OPT_FLAG, &opt_full_refresh, NULL,
      "forget the saved state and reload the stream(s) from scratch"},
     {"json", 0, IG_OPT_FLAG, &opt_json, NULL, "discover/state: print JSON"},
@@ -189,20 +190,24 @@ ig_rc cmd_source(ig_cli *cli)
 {
     if (cli->argc < 1) {
         ig_err(&cli->err, IG_ERR_USAGE, "'ingot source' needs a subcommand");
-        ig_err_hint(&cli->err, "list, spec, check, discover, sync or state; see 'ingot help source'");
+        ig_err_hint(&cli->err, "list, spec, check, discover, sync, state or reset; see 'ingot help source'");
         return IG_ERR_USAGE;
     }
     const char *sub = cli->argv[0];
     if (!strcmp(sub, "list")) return src_list(cli);
     if (!strcmp(sub, "spec")) return src_spec(cli);
-    static const char *const subs[] = {"list", "spec", "check", "discover", "sync", "state"};
+    if (!strcmp(sub, "freshness")) { /* dbt sources: cmd_transform.c */
+        return ig_cmd_source_freshness(cli);
+    }
+    static const char *const subs[] = {"list", "spec", "check", "discover", "sync", "state",
+                                       "reset"};
     bool known = false;
     for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) known |= !strcmp(sub, subs[i]);
     if (!known) {
         ig_err(&cli->err, IG_ERR_USAGE, "unknown subcommand 'ingot source %s'", sub);
         const char *s = ig_str_suggest(sub, subs, sizeof subs / sizeof *subs);
         if (s) ig_err_hint(&cli->err, "did you mean 'ingot source %s'?", s);
-        else ig_err_hint(&cli->err, "list, spec, check, discover, sync or state");
+        else ig_err_hint(&cli->err, "list, spec, check, discover, sync, state or reset");
         return IG_ERR_USAGE;
     }
     ig_rc rc = need_name(cli, sub);
@@ -214,7 +219,14 @@ ig_rc cmd_source(ig_cli *cli)
     if (rc) return rc;
     if (!strcmp(sub, "check")) rc = ig_conn_check(c, &cli->err);
     else if (!strcmp(sub, "discover")) rc = src_discover(cli, c);
-    else {
+    else if (!strcmp(sub, "reset")) {
+        size_t nreset = 0;
+        rc = ig_cli_open_warehouse(cli, false);
+        if (!rc) rc = ig_conn_reset(c, cli->wh, opt_stream, &nreset, &cli->err);
+        if (!rc)
+            printf("reset source %s: %zu streams (state, bronze and silver tables, replication "
+                   "slots); the next sync starts from scratch\n", name, nreset);
+    } else {
         rc = ig_cli_open_warehouse(cli, false);
         if (!rc) {
             ig_conn_sync_opts opt = {.stream = opt_stream,

@@ -1,4 +1,5 @@
-/* `ingot compile | run | parse | deps`: the dbt commands, over the
+/* `ingot compile | run | parse | deps | seed | snapshot | test | build`
+ * and `ingot source freshness`: the dbt commands, over the
  * transform layer's C API (transform/transform.h). They work in an ingot
  * project (the dbt project is transform.project_dir, default the project
  * folder; the warehouse is the project's unless profiles.yml names another
@@ -14,9 +15,9 @@
 #include <string.h>
 
 static const char *o_project_dir, *o_profiles_dir, *o_target, *o_profile, *o_vars, *o_select,
-    *o_exclude, *o_target_path;
+    *o_exclude, *o_target_path, *o_selector, *o_state;
 static long o_threads;
-static bool o_full_refresh;
+static bool o_full_refresh, o_fail_fast, o_store_failures;
 
 #define COMMON_OPTS                                                                          \
     {"project-dir", 0, IG_OPT_STR, &o_project_dir, "DIR",                                     \
@@ -34,6 +35,8 @@ static bool o_full_refresh;
     {"select", 's', IG_OPT_STR, &o_select, "SPEC",                                            \
      "models to include: names, +name (with ancestors), name+ (with descendants), path:DIR"}, \
         {"exclude", 0, IG_OPT_STR, &o_exclude, "SPEC", "models to leave out (same forms)"},    \
+        {"selector", 0, IG_OPT_STR, &o_selector, "NAME", "a selector of selectors.yml"},       \
+        {"state", 0, IG_OPT_STR, &o_state, "DIR", "a previous target/ for state: selectors"},  \
         {"threads", 0, IG_OPT_INT, &o_threads, "N",                                            \
          "models built at once, each on its own connection (default: the profile's, else 1)"}
 
@@ -46,6 +49,32 @@ const ig_opt ig_opts_run[] = {
 };
 
 const ig_opt ig_opts_compile[] = {COMMON_OPTS, SELECT_OPTS, {0}};
+const ig_opt ig_opts_seed[] = {
+    COMMON_OPTS,
+    SELECT_OPTS,
+    {"full-refresh", 0, IG_OPT_FLAG, &o_full_refresh, NULL, "drop and reload every seed table"},
+    {0},
+};
+const ig_opt ig_opts_snapshot[] = {COMMON_OPTS, SELECT_OPTS, {0}};
+const ig_opt ig_opts_test[] = {
+    COMMON_OPTS,
+    SELECT_OPTS,
+    {"fail-fast", 'x', IG_OPT_FLAG, &o_fail_fast, NULL, "stop at the first failing test"},
+    {"store-failures", 0, IG_OPT_FLAG, &o_store_failures, NULL,
+     "keep each test's failing rows in <schema>_dbt_test__audit.<test>"},
+    {0},
+};
+const ig_opt ig_opts_build[] = {
+    COMMON_OPTS,
+    SELECT_OPTS,
+    {"full-refresh", 0, IG_OPT_FLAG, &o_full_refresh, NULL,
+     "rebuild incremental models and seeds from scratch"},
+    {"fail-fast", 'x', IG_OPT_FLAG, &o_fail_fast, NULL,
+     "stop at the first error or failing test (the rest is skipped)"},
+    {"store-failures", 0, IG_OPT_FLAG, &o_store_failures, NULL,
+     "keep each test's failing rows in <schema>_dbt_test__audit.<test>"},
+    {0},
+};
 const ig_opt ig_opts_parse[] = {COMMON_OPTS, {0}};
 const ig_opt ig_opts_deps[] = {
     {"project-dir", 0, IG_OPT_STR, &o_project_dir, "DIR", "the dbt project folder"},
@@ -84,6 +113,10 @@ static void options(ig_cli *cli, ig_transform_options *o)
     o->vars = o_vars;
     o->select = o_select;
     o->exclude = o_exclude;
+    o->selector = o_selector;
+    o->state = o_state;
+    o->fail_fast = o_fail_fast;
+    o->store_failures = o_store_failures;
     o->threads = (int)o_threads;
     o->full_refresh = o_full_refresh;
     o->target_path = o_target_path;
@@ -99,6 +132,41 @@ static ig_rc no_args(ig_cli *cli)
            cli->argv[0]);
     ig_err_hint(&cli->err, "select models with --select NAME");
     return IG_ERR_USAGE;
+}
+
+typedef ig_rc (*tf_entry)(const ig_project *, ig_wh *, const ig_transform_options *,
+                         ig_transform_result *, ig_error *);
+
+static ig_rc run_entry(ig_cli *cli, tf_entry fn)
+{
+    ig_rc rc = no_args(cli);
+    if (rc || (!cli->project && (rc = find_project(cli, &cli->project)))) return rc;
+    ig_transform_options o;
+    options(cli, &o);
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    ig_transform_result res;
+    rc = fn(cli->project, NULL, &o, &res, &cli->err);
+    sigaction(SIGINT, &old, NULL);
+    if (g_cancel && rc) ig_err(&cli->err, IG_ERR_INTERRUPTED, "interrupted: nodes not started were skipped");
+    ig_transform_result_free(&res);
+    return rc;
+}
+
+ig_rc cmd_seed(ig_cli *cli) { return run_entry(cli, ig_transform_seed); }
+ig_rc cmd_snapshot(ig_cli *cli) { return run_entry(cli, ig_transform_snapshot); }
+ig_rc cmd_test(ig_cli *cli) { return run_entry(cli, ig_transform_test); }
+ig_rc cmd_build(ig_cli *cli) { return run_entry(cli, ig_transform_build); }
+
+/* `ingot source freshness` (dispatched by cmd_source.c, in an ingot
+ * project): the dbt sources' freshness. */
+ig_rc ig_cmd_source_freshness(ig_cli *cli)
+{
+    cli->argc--;
+    cli->argv++;
+    return run_entry(cli, ig_transform_freshness);
 }
 
 static ig_rc run_or_compile(ig_cli *cli, bool run)

@@ -40,11 +40,13 @@ const ig_command ig_commands[] = {
      "SOURCE names a files or http_file source in ingot.yml. See docs/ingest.md.",
      ig_opts_ingest},
     {"source", cmd_source, IG_CMD_PROJECT, "Connectors: check, discover and sync a source",
-     "ingot source list|spec|check|discover|sync|state [NAME] [options]",
+     "ingot source list|spec|check|discover|sync|state|reset|freshness [NAME] [options]",
      "Databases (postgres, mysql/mariadb) and REST APIs declared in ingot.yml under\n"
      "'sources:'. 'check' tests the connection, 'discover' lists the streams with\n"
      "their columns and types, 'sync' lands them in bronze (and silver for\n"
-     "incremental_dedup streams), committing each batch with its state.",
+     "incremental_dedup and cdc streams), committing each batch with its state.\n"
+     "'reset' forgets a source's state and tables and drops its cdc replication\n"
+     "slots. 'freshness' checks the dbt project's sources (warn_after/error_after).",
      ig_opts_source},
     {"compile", cmd_compile, 0, "Compile the dbt project's models to SQL",
      "ingot compile [--select SPEC] [options]",
@@ -59,6 +61,32 @@ const ig_command ig_commands[] = {
      "in DAG order, N at a time. A failed model skips its descendants. Writes the\n"
      "compiled SQL to target/compiled and what ran to target/run.",
      ig_opts_run},
+    {"seed", cmd_seed, 0, "Load the dbt project's seeds (CSV files) into tables",
+     "ingot seed [--select SPEC] [--full-refresh] [options]",
+     "Loads each CSV of the seed paths into a table named after the file (its\n"
+     "column_types, delimiter and schema from dbt_project.yml or properties YAML).\n"
+     "Seeds are ref()-able like models.",
+     ig_opts_seed},
+    {"snapshot", cmd_snapshot, 0, "Record changes of the dbt project's snapshots (SCD2)",
+     "ingot snapshot [--select SPEC] [options]",
+     "Runs each snapshot ({% snapshot %} blocks, or snapshots: with relation: in\n"
+     "YAML): new and changed rows get a new version with dbt_valid_from, the old\n"
+     "version is closed with dbt_valid_to (strategies timestamp and check,\n"
+     "hard_deletes ignore, invalidate or new_record).",
+     ig_opts_snapshot},
+    {"test", cmd_test, 0, "Run the dbt project's data tests",
+     "ingot test [--select SPEC] [--fail-fast] [--store-failures] [options]",
+     "Runs the generic tests of properties YAML (unique, not_null, accepted_values,\n"
+     "relationships, {% test %} macros of the project and its packages) and the\n"
+     "singular tests of the test paths; prints PASS, WARN or FAIL with the number\n"
+     "of failing rows. Exits non-zero when a test fails or errors.",
+     ig_opts_test},
+    {"build", cmd_build, 0, "Seed, run, snapshot and test the dbt project in DAG order",
+     "ingot build [--select SPEC] [--fail-fast] [--full-refresh] [options]",
+     "Runs seeds, models, snapshots and tests together in DAG order: a node's\n"
+     "tests run before its children, and a failing test (severity error) skips\n"
+     "everything downstream of the node it tests.",
+     ig_opts_build},
     {"parse", cmd_parse, 0, "Check the dbt project: templates, YAML, refs, cycles",
      "ingot parse [options]",
      "Reads and parses every file of the dbt project and its packages and builds\n"
@@ -68,6 +96,13 @@ const ig_command ig_commands[] = {
      "ingot deps [--project-dir DIR]",
      "Installs the local: packages listed in packages.yml into dbt_packages/.",
      ig_opts_deps},
+    {"docs", cmd_docs, 0, "Generate the dbt project's documentation site",
+     "ingot docs generate [--no-compile] [options]",
+     "Writes target/catalog.json (the relations and columns in the warehouse),\n"
+     "target/manifest.json and target/index.html: one self-contained page (no\n"
+     "server, no network) with every model, source, seed, snapshot and test, their\n"
+     "descriptions, columns, tests, SQL and a lineage graph you can click through.",
+     ig_opts_docs},
     {"pipeline", cmd_pipeline, IG_CMD_WAREHOUSE, "Run, schedule and inspect pipelines",
      "ingot pipeline list|run|status|history|logs|backfill|pause|unpause [NAME] [options]",
      "Pipelines are named DAGs of tasks declared under 'pipelines:' in ingot.yml\n"

@@ -11,6 +11,7 @@
 
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -58,16 +59,24 @@ static bool compute_incremental(tf_thread *t, tf_node *n)
     json_t *fr = json_object_get(n->config, "full_refresh");
     bool full = json_is_boolean(fr) ? json_is_true(fr) : (t->p->opts && t->p->opts->full_refresh);
     if (full) return false;
+    if (t->force_incremental) return t->force_incremental == 2;
     const char *kind = ig__tf_relcache_get(t->p, n->schema, n->alias);
     return kind && !strcmp(kind, "table");
 }
 
 /* The node's own SQL, without CTE injection. */
-static ig_rc compile_body(tf_thread *t, tf_node *n, ig_buf *out, ig_error *err)
+static ig_rc compile_body(tf_thread *t, tf_node *n, ig_buf *out, bool fresh, ig_error *err)
 {
-    if (!n->impure && n->parse_out) {
+    if (!fresh && !n->impure && n->parse_out) {
         substitute(t->p, n, out);
         return 0;
+    }
+    ig_tmpl *own = NULL;
+    const ig_tmpl *tm = n->tmpl;
+    if (!tm) { /* a pure node's template was freed after its parse render */
+        ig_rc rc = ig_tmpl_parse(n->original_file_path, n->raw ? n->raw : "", n->raw_len, &own, err);
+        if (rc) return rc;
+        tm = own;
     }
     tf_node *saved = t->node;
     tf_mode mode = t->mode;
@@ -75,11 +84,13 @@ static ig_rc compile_body(tf_thread *t, tf_node *n, ig_buf *out, ig_error *err)
     ig__tf_thread_node(t, n);
     t->mode = TF_MODE_COMPILE;
     t->is_incremental = compute_incremental(t, n);
-    ig_rc rc = ig__tf_render(t, n->tmpl, out, err);
+    ig__tf_test_bind(t, n);
+    ig_rc rc = ig__tf_render(t, tm, out, err);
     if (rc) ig__tf_err_node(err, n, "Compilation Error");
     ig__tf_thread_node(t, saved);
     t->mode = mode;
     t->is_incremental = inc;
+    if (own) ig_tmpl_free(own);
     return rc;
 }
 
@@ -123,16 +134,33 @@ static size_t with_offset(const char *s, size_t len)
 
 ig_rc ig__tf_compile_node(tf_thread *t, tf_node *n, ig_error *err)
 {
+    ig_buf out = IG_BUF_INIT;
+    ig_rc rc = ig__tf_compile_sql(t, n, false, &out, err);
+    if (rc) {
+        ig_buf_free(&out);
+        return rc;
+    }
+    free(n->compiled);
+    n->compiled_len = out.len;
+    n->compiled = out.data ? ig_buf_steal(&out) : ig_strdup("");
+    n->compiled_ok = true;
+    return 0;
+}
+
+ig_rc ig__tf_compile_sql(tf_thread *t, tf_node *n, bool fresh, ig_buf *result, ig_error *err)
+{
     tf_project *p = t->p;
     ig_buf body = IG_BUF_INIT;
-    ig_rc rc = compile_body(t, n, &body, err);
+    ig_rc rc = compile_body(t, n, &body, fresh, err);
     if (rc) {
         ig_buf_free(&body);
         return rc;
     }
     int *eph = NULL;
     size_t neph = 0;
-    if (!is_ephemeral(n)) {
+    bool eph_dep = false; /* only ephemeral parents lead to CTEs: skip the O(nodes) scratch otherwise */
+    for (size_t i = 0; i < n->ndeps && !eph_dep; i++) eph_dep = is_ephemeral(p->nodes[n->deps[i]]);
+    if (!is_ephemeral(n) && eph_dep) {
         char *seen = ig_calloc(p->nnodes + 1, 1);
         eph = ig_malloc((p->nnodes + 1) * sizeof *eph);
         collect_ephemeral(p, n, eph, &neph, seen);
@@ -140,17 +168,15 @@ ig_rc ig__tf_compile_node(tf_thread *t, tf_node *n, ig_error *err)
     }
     if (!neph) {
         free(eph);
-        free(n->compiled);
-        n->compiled_len = body.len;
-        n->compiled = body.data ? ig_buf_steal(&body) : ig_strdup("");
-        n->compiled_ok = true;
+        ig_buf_append(result, body.data ? body.data : "", body.len);
+        ig_buf_free(&body);
         return 0;
     }
     ig_buf ctes = IG_BUF_INIT;
     for (size_t i = 0; i < neph && !rc; i++) {
         tf_node *e = p->nodes[eph[i]];
         ig_buf eb = IG_BUF_INIT;
-        rc = compile_body(t, e, &eb, err);
+        rc = compile_body(t, e, &eb, false, err);
         if (!rc) {
             if (i) ig_buf_puts(&ctes, ", ");
             ig_buf_printf(&ctes, "__dbt__cte__%s as (\n%s\n)", e->alias ? e->alias : e->name,
@@ -179,11 +205,19 @@ ig_rc ig__tf_compile_node(tf_thread *t, tf_node *n, ig_error *err)
     }
     ig_buf_free(&body);
     ig_buf_free(&ctes);
-    free(n->compiled);
-    n->compiled_len = out.len;
-    n->compiled = ig_buf_steal(&out);
-    n->compiled_ok = true;
+    ig_buf_append(result, out.data, out.len);
+    ig_buf_free(&out);
     return 0;
+}
+
+char *ig__tf_target_file(tf_project *p, const char *sub, const tf_node *n)
+{
+    /* a node defined in YAML (a generic test, a YAML snapshot) has its SQL
+     * at <file>/<name>.sql, as dbt puts it */
+    const char *f = n->original_file_path ? n->original_file_path : n->name;
+    if (n->test_meta || ig_str_ends(f, ".yml") || ig_str_ends(f, ".yaml"))
+        return ig_asprintf("%s/%s/%s/%s/%s.sql", p->target_path, sub, n->pkg->name, f, n->name);
+    return ig_asprintf("%s/%s/%s/%s", p->target_path, sub, n->pkg->name, f);
 }
 
 ig_rc ig__tf_write_target(tf_project *p, const char *sub, const tf_node *n, const char *sql,
@@ -191,7 +225,7 @@ ig_rc ig__tf_write_target(tf_project *p, const char *sub, const tf_node *n, cons
 {
     /* the folder of the previous write of this thread: most models share one */
     static __thread char last_dir[1024];
-    char *path = ig_asprintf("%s/%s/%s/%s", p->target_path, sub, n->pkg->name, n->original_file_path);
+    char *path = ig__tf_target_file(p, sub, n);
     char *dir = ig_path_dirname(path);
     ig_rc rc = 0;
     if (strcmp(dir, last_dir) != 0) {

@@ -185,8 +185,8 @@ static ig_rc version_arg(ig_tmpl_call *c, const ig_tmpl_args *a, char *buf, size
     return 0;
 }
 
-static void add_ref(tf_ref **arr, size_t *n, size_t *cap, const char *pkg, const char *name,
-                    const char *version, ig_arena *a)
+static void add_ref(ig_tmpl_call *c, tf_ref **arr, size_t *n, size_t *cap, const char *pkg,
+                    const char *name, const char *version, ig_arena *a)
 {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 4;
@@ -198,6 +198,7 @@ static void add_ref(tf_ref **arr, size_t *n, size_t *cap, const char *pkg, const
     r->name = ig_arena_strdup(a, name);
     r->version = version ? ig_arena_strdup(a, version) : NULL;
     r->target = -1;
+    ig_tmpl_call_position(c, NULL, &r->line, &r->col); /* for the linker's errors */
 }
 
 static ig_rc fn_ref(ig_tmpl_call *c, void *ud, const ig_tmpl_args *a, ig_tmpl_val *out)
@@ -224,7 +225,7 @@ static ig_rc fn_ref(ig_tmpl_call *c, void *ud, const ig_tmpl_args *a, ig_tmpl_va
         }
         if (i == n->nrefs) {
             pthread_mutex_lock(&p->tmpl_lock);
-            add_ref(&n->refs, &n->nrefs, &n->refs_cap, pkg, name, version, p->arena);
+            add_ref(c, &n->refs, &n->nrefs, &n->refs_cap, pkg, name, version, p->arena);
             pthread_mutex_unlock(&p->tmpl_lock);
         }
         *out = ig__tf_relation_new(t, NULL, NULL, name, NULL);
@@ -260,7 +261,7 @@ static ig_rc fn_source(ig_tmpl_call *c, void *ud, const ig_tmpl_args *a, ig_tmpl
             have = !strcmp(n->srcs[i].package, s) && !strcmp(n->srcs[i].name, tb);
         if (!have) {
             pthread_mutex_lock(&t->p->tmpl_lock);
-            add_ref(&n->srcs, &n->nsrcs, &n->srcs_cap, s, tb, NULL, t->p->arena);
+            add_ref(c, &n->srcs, &n->nsrcs, &n->srcs_cap, s, tb, NULL, t->p->arena);
             pthread_mutex_unlock(&t->p->tmpl_lock);
         }
     }
@@ -345,7 +346,9 @@ static const ig_tmpl_class config_class = {
 static json_t *var_lookup(tf_thread *t, const char *name)
 {
     tf_project *p = t->p;
-    json_t *j = json_object_get(p->cli_vars, name);
+    json_t *j = t->vars_override ? json_object_get(t->vars_override, name) : NULL; /* unit tests */
+    if (j) return j;
+    j = json_object_get(p->cli_vars, name);
     if (j) return j;
     tf_package *pkg = t->node && t->node->pkg ? t->node->pkg : p->root;
     json_t *scoped = json_object_get(p->root->vars, pkg->name);
@@ -694,7 +697,7 @@ static ig_rc resolve(ig_tmpl_call *c, void *ud, const char *name, ig_tmpl_val *o
         break;
     }
     /* a package namespace: dbt_utils.star(...), dbt.current_timestamp() */
-    if (!strcmp(name, "dbt") || find_pkg(p, name)) {
+    if (!strcmp(name, "dbt") || find_pkg(p, name) || ig__tf_builtin_package(name)) {
         ns_self *s = ig_calloc(1, sizeof *s);
         s->p = p;
         s->pkg = ig_strdup(name);

@@ -57,6 +57,7 @@ ig_rc ig__tf_link(tf_project *p, ig_error *err)
                        n->unique_id, n->original_file_path, r->package ? r->package : "",
                        r->package ? "." : "", r->name, r->version ? " with version " : "",
                        r->version ? r->version : "", t ? "is disabled" : "was not found");
+                ig_tmpl_error_at(err, n->original_file_path, n->raw, n->raw_len, r->line, r->col); /* the ref() call */
                 if (!t) {
                     const char **names = ig_malloc(p->nnodes * sizeof *names);
                     size_t nn = 0;
@@ -86,6 +87,7 @@ ig_rc ig__tf_link(tf_project *p, ig_error *err)
                        "Compilation Error: model '%s' (%s) depends on a source named '%s.%s' "
                        "which was not found",
                        n->unique_id, n->original_file_path, r->package, r->name);
+                ig_tmpl_error_at(err, n->original_file_path, n->raw, n->raw_len, r->line, r->col); /* the source() call */
                 ig_err_hint(err, "declare it under sources: in a .yml file of the model paths");
                 return IG_ERR_TEMPLATE;
             }

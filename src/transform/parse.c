@@ -252,7 +252,7 @@ static void load_docs_file(tf_project *p, tf_package *k, const char *abs)
 
 /* --------------------------------------------------------------- nodes */
 
-static tf_node *new_node(tf_project *p, tf_kind kind)
+tf_node *ig__tf_new_node(tf_project *p, tf_kind kind)
 {
     if (p->nnodes == p->nodes_cap) {
         p->nodes_cap = p->nodes_cap ? p->nodes_cap * 2 : 256;
@@ -266,6 +266,40 @@ static tf_node *new_node(tf_project *p, tf_kind kind)
     n->attached = -1;
     n->failures = -1;
     p->nodes[p->nnodes++] = n;
+    return n;
+}
+
+static tf_node *new_node(tf_project *p, tf_kind kind) { return ig__tf_new_node(p, kind); }
+
+/* fqn: package, the folders of rel, name */
+static void set_fqn(tf_project *p, tf_node *n, const char *rel, const char *last)
+{
+    size_t rl = strlen(rel), nf = 3;
+    for (size_t i = 0; i < rl; i++) nf += rel[i] == '/';
+    n->fqn = ig_arena_alloc(p->arena, nf * sizeof *n->fqn);
+    n->fqn[0] = n->pkg->name;
+    size_t j = 1;
+    const char *s = rel;
+    for (const char *c; (c = strchr(s, '/')); s = c + 1) n->fqn[j++] = ig_arena_strndup(p->arena, s, (size_t)(c - s));
+    if (last) n->fqn[j++] = last;
+    n->fqn[j++] = n->name;
+    n->nfqn = j;
+}
+
+static tf_node *add_file_node(tf_project *p, tf_package *k, tf_kind kind, const char *word,
+                              const char *mpath, const char *rel, const char *name)
+{
+    tf_node *n = new_node(p, kind);
+    n->pkg = k;
+    n->name = ig_arena_strdup(p->arena, name);
+    n->path = ig_arena_strdup(p->arena, rel);
+    n->original_file_path = ig_arena_printf(p->arena, "%s/%s", mpath, rel);
+    char *d = ig_path_join(k->dir, mpath);
+    char *abs = ig_path_join(d, rel);
+    n->abs_path = ig_arena_strdup(p->arena, abs);
+    free(d);
+    free(abs);
+    n->unique_id = ig_arena_printf(p->arena, "%s.%s.%s", word, k->name, n->name);
     return n;
 }
 
@@ -357,6 +391,10 @@ static ig_rc apply_model_props(tf_project *p, tf_thread *t, tf_package *k, const
         if (n && n->props) n = NULL;
         if (!n) continue;
         found = true;
+        if (ig__tf_add_generic_tests(p, n, m, file, err)) {
+            json_decref(props);
+            return err->code;
+        }
         n->props = json_incref(props);
         n->patch_path = file;
         const ig_yaml *cfg = ig_yaml_get(m, "config");
@@ -460,9 +498,64 @@ static ig_rc add_sources(tf_project *p, tf_thread *t, tf_package *k, const ig_ya
             json_decref(sj);
             return ig_yaml_error(tn, err, "source '%s' is defined twice", key);
         }
+        if (ig__tf_add_generic_tests(p, n, tb, tb->file, err)) {
+            json_decref(sj);
+            return err->code;
+        }
     }
     json_decref(sj);
     return 0;
+}
+
+/* `seeds:` / `snapshots:` entries: properties, config and tests of a node
+ * found by name; a `snapshots:` entry with `relation:` defines a snapshot
+ * (dbt 1.9). */
+static ig_rc apply_other_props(tf_project *p, tf_thread *t, tf_package *k, const ig_yaml *m,
+                               tf_kind kind, const char *file, ig_error *err)
+{
+    const ig_yaml *nm = ig_yaml_get(m, "name");
+    if (!nm || nm->kind != IG_Y_SCALAR)
+        return ig_yaml_error(m, err, "a %s entry needs a name", kind == TF_SEED ? "seed" : "snapshot");
+    char key[600];
+    snprintf(key, sizeof key, "%s.%s", k->name, nm->str);
+    tf_node *n = ig__tf_map_get(&p->node_by_name, key);
+    if (n && n->kind != kind) n = NULL;
+    const ig_yaml *relation = kind == TF_SNAPSHOT ? ig_yaml_get(m, "relation") : NULL;
+    if (relation && relation->str) {
+        if (n) return ig_yaml_error(nm, err, "snapshot '%s' is defined twice (a block in %s and here)",
+                                    nm->str, n->original_file_path);
+        n = new_node(p, TF_SNAPSHOT);
+        n->pkg = k;
+        n->name = nm->str;
+        n->path = file;
+        n->original_file_path = file;
+        n->abs_path = ig_arena_printf(p->arena, "%s/%s", p->root->dir, file);
+        n->unique_id = ig_arena_printf(p->arena, "snapshot.%s.%s", k->name, nm->str);
+        const char *rel = relation->str;
+        bool call = strstr(rel, "ref(") || strstr(rel, "source(");
+        n->raw = ig_arena_printf(p->arena, "select * from %s%s%s", call ? "{{ " : "", rel,
+                                 call ? " }}" : "");
+        n->raw_len = strlen(n->raw);
+        set_fqn(p, n, "", NULL);
+        ig__tf_map_put(&p->node_by_name, ig_arena_strdup(p->arena, key), n);
+    }
+    if (!n) {
+        ig_warn("transform.patch", "%s:%d: properties for %s '%s', which was not found", nm->file,
+                nm->line, kind == TF_SEED ? "seed" : "snapshot", nm->str);
+        return 0;
+    }
+    json_t *props = ig__tf_yaml_to_json(m);
+    if (render_description(p, t, props, err)) {
+        json_decref(props);
+        return err->code;
+    }
+    const ig_yaml *cfg = ig_yaml_get(m, "config");
+    json_t *jc = cfg ? ig__tf_yaml_to_json(cfg) : json_object();
+    json_object_set_new(props, "__config", jc);
+    json_decref(n->props);
+    n->props = props;
+    n->patch_path = file;
+    return ig__tf_add_generic_tests(p, n, m, file, err);
 }
 
 static const char *const props_keys[] = {"version", "models", "sources", "seeds", "snapshots",
@@ -486,16 +579,60 @@ static ig_rc load_props_file(tf_project *p, tf_thread *t, tf_package *k, const c
     const ig_yaml *sources = ig_yaml_get(y, "sources");
     for (size_t i = 0; sources && sources->kind == IG_Y_SEQ && i < sources->n; i++)
         if ((rc = add_sources(p, t, k, sources->items[i], err))) return rc;
+    static const char *const kinds[] = {"seeds", "snapshots", NULL};
+    for (size_t ki = 0; kinds[ki]; ki++) {
+        const ig_yaml *list = ig_yaml_get(y, kinds[ki]);
+        for (size_t i = 0; list && list->kind == IG_Y_SEQ && i < list->n; i++)
+            if ((rc = apply_other_props(p, t, k, list->items[i], ki == 0 ? TF_SEED : TF_SNAPSHOT,
+                                        display_path(p, abs), err)))
+                return rc;
+    }
+    const ig_yaml *units = ig_yaml_get(y, "unit_tests");
+    for (size_t i = 0; units && units->kind == IG_Y_SEQ && i < units->n; i++)
+        if ((rc = ig__tf_add_unit_test(p, k, units->items[i], display_path(p, abs), err))) return rc;
     return 0;
 }
 
 /* ------------------------------------------------------ config, names */
 
+static char *trimmed(const char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    return ig_strndup(s, n);
+}
+
+static const ig_yaml *kind_tree(const tf_package *k, tf_kind kind)
+{
+    switch (kind) {
+    case TF_MODEL: return k->models_cfg;
+    case TF_SEED: return k->seeds_cfg;
+    case TF_SNAPSHOT: return k->snapshots_cfg;
+    case TF_TEST: return k->tests_cfg;
+    default: return NULL;
+    }
+}
+
 static void configure(tf_project *p, tf_node *n)
 {
     json_t *cfg = json_object();
-    if (!n->pkg->is_root && n->pkg->models_cfg) ig__tf_project_config(p, n->pkg, n->pkg->models_cfg, n, cfg);
-    if (p->root->models_cfg) ig__tf_project_config(p, p->root, p->root->models_cfg, n, cfg);
+    /* dbt's defaults of the kinds beyond models */
+    if (n->kind == TF_TEST) {
+        json_object_set_new(cfg, "severity", json_string("ERROR"));
+        json_object_set_new(cfg, "warn_if", json_string("!= 0"));
+        json_object_set_new(cfg, "error_if", json_string("!= 0"));
+        json_object_set_new(cfg, "fail_calc", json_string("count(*)"));
+        json_object_set_new(cfg, "schema", json_string("dbt_test__audit"));
+        json_object_set_new(cfg, "materialized", json_string("test"));
+    } else if (n->kind == TF_SEED) {
+        json_object_set_new(cfg, "materialized", json_string("seed"));
+        json_object_set_new(cfg, "delimiter", json_string(","));
+    } else if (n->kind == TF_SNAPSHOT)
+        json_object_set_new(cfg, "materialized", json_string("snapshot"));
+    const ig_yaml *tree = kind_tree(n->pkg, n->kind), *rtree = kind_tree(p->root, n->kind);
+    if (!n->pkg->is_root && tree) ig__tf_project_config(p, n->pkg, tree, n, cfg);
+    if (rtree) ig__tf_project_config(p, p->root, rtree, n, cfg);
     json_t *yc = n->props ? json_object_get(n->props, "__config") : NULL;
     if (yc) {
         ig__tf_config_merge(cfg, yc);
@@ -506,13 +643,28 @@ static void configure(tf_project *p, tf_node *n)
     n->config = cfg;
 }
 
-static char *trimmed(const char *s)
+/* `enabled` may be Jinja ("{{ target.name == 'prod' }}") for seeds and the
+ * others: render it and read Python's truth words. */
+static ig_rc node_enabled(tf_project *p, tf_node *n, ig_error *err)
 {
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) n--;
-    return ig_strndup(s, n);
+    json_t *e = json_object_get(n->config, "enabled");
+    if (json_is_string(e)) {
+        char *out = NULL;
+        ig_rc rc = ig__tf_render_string(p, "enabled", json_string_value(e), &out, err);
+        if (rc) {
+            ig__tf_err_node(err, n, "Compilation Error in config enabled");
+            return rc;
+        }
+        char *tr = trimmed(out);
+        bool on = !(!strcasecmp(tr, "false") || !strcmp(tr, "0") || !strcasecmp(tr, "none") || !*tr);
+        free(tr);
+        free(out);
+        json_object_set_new(n->config, "enabled", json_boolean(on));
+    }
+    n->enabled = ig__tf_cfg_bool(n->config, "enabled", true);
+    return 0;
 }
+
 
 static ig_rc call_name_macro(tf_project *p, tf_thread *t, tf_node *n, const char *macro,
                              json_t *custom, const char **out, ig_error *err)
@@ -571,6 +723,13 @@ ig_rc ig__tf_resolve_names(tf_project *p, tf_thread *t, ig_error *err)
         if (p->has_database_macro) {
             if (call_name_macro(p, t, n, "generate_database_name", cd, &n->database, err)) return err->code;
         } else n->database = json_is_string(cd) ? json_string_value(cd) : p->target.database;
+        if (n->kind == TF_SNAPSHOT) {
+            /* legacy target_schema / target_database are used as they are */
+            json_t *ts = json_object_get(n->config, "target_schema");
+            json_t *td = json_object_get(n->config, "target_database");
+            if (json_is_string(ts)) n->schema = json_string_value(ts);
+            if (json_is_string(td)) n->database = json_string_value(td);
+        }
     }
     return 0;
 }
@@ -588,17 +747,25 @@ typedef struct parse_job {
 
 static ig_rc parse_model(tf_project *p, tf_thread *t, tf_node *n, ig_error *err)
 {
-    char *src;
-    size_t len;
-    ig_rc rc = ig_fs_read(n->abs_path, TF_FILE_CAP, &src, &len, err);
-    if (rc) return rc;
-    /* the raw text lives as long as the project: it is the model's raw_code */
-    pthread_mutex_lock(&p->tmpl_lock);
-    n->raw = ig_arena_strndup(p->arena, src, len);
-    const char *shown = display_path(p, n->abs_path);
-    pthread_mutex_unlock(&p->tmpl_lock);
-    n->raw_len = len;
-    free(src);
+    ig_rc rc;
+    size_t len = n->raw_len;
+    const char *shown;
+    if (!n->raw) {
+        char *src;
+        rc = ig_fs_read(n->abs_path, TF_FILE_CAP, &src, &len, err);
+        if (rc) return rc;
+        /* the raw text lives as long as the project: it is the model's raw_code */
+        pthread_mutex_lock(&p->tmpl_lock);
+        n->raw = ig_arena_strndup(p->arena, src, len);
+        shown = display_path(p, n->abs_path);
+        pthread_mutex_unlock(&p->tmpl_lock);
+        n->raw_len = len;
+        free(src);
+    } else {
+        pthread_mutex_lock(&p->tmpl_lock);
+        shown = n->kind == TF_TEST && n->test_meta ? n->unique_id : display_path(p, n->abs_path);
+        pthread_mutex_unlock(&p->tmpl_lock);
+    }
     rc = ig_tmpl_parse(shown, n->raw, len, &n->tmpl, err);
     if (rc) {
         ig__tf_err_node(err, n, "Compilation Error");
@@ -606,6 +773,7 @@ static ig_rc parse_model(tf_project *p, tf_thread *t, tf_node *n, ig_error *err)
     }
     ig__tf_thread_node(t, n);
     t->mode = TF_MODE_PARSE;
+    ig__tf_test_bind(t, n);
     ig_buf out = IG_BUF_INIT;
     rc = ig__tf_render(t, n->tmpl, &out, err);
     ig__tf_thread_node(t, NULL);
@@ -627,6 +795,8 @@ static ig_rc parse_model(tf_project *p, tf_thread *t, tf_node *n, ig_error *err)
     }
     n->enabled = ig__tf_cfg_bool(n->config, "enabled", true);
     n->materialized = ig__tf_cfg_str(n->config, "materialized", "view");
+    if (n->kind == TF_SNAPSHOT) n->materialized = "snapshot";
+    if (n->kind == TF_TEST) n->materialized = "test";
     return 0;
 }
 
@@ -641,7 +811,9 @@ static void *parse_worker(void *arg)
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= p->nnodes) break;
         tf_node *n = p->nodes[i];
-        if (n->kind != TF_MODEL || !n->enabled) continue;
+        if (!(n->kind == TF_MODEL || n->kind == TF_SNAPSHOT || (n->kind == TF_TEST && !n->unit)) ||
+            !n->enabled)
+            continue;
         ig_rc rc = parse_model(p, t, n, &err);
         if (rc) {
             pthread_mutex_lock(&j->lock);
@@ -686,6 +858,14 @@ static ig_rc load_builtins(tf_project *p, ig_error *err)
     ig_tmpl *t;
     ig_rc rc = ig_tmpl_parse("<dbt built-in macros>", src, strlen(src), &t, err);
     if (rc) {
+        ig_err_prefix(err, "internal");
+        return IG_ERR_INTERNAL;
+    }
+    ig__tf_keep_tmpl(p, t);
+    rc = register_macros(p, "dbt", "<built-in>", t, false, err);
+    if (rc) return rc;
+    src = ig__tf_builtin_tests();
+    if ((rc = ig_tmpl_parse("<dbt built-in tests>", src, strlen(src), &t, err))) {
         ig_err_prefix(err, "internal");
         return IG_ERR_INTERNAL;
     }
@@ -737,6 +917,84 @@ static ig_rc on_model(tf_project *p, tf_package *k, const char *mp, const char *
     return 0;
 }
 
+static ig_rc on_seed(tf_project *p, tf_package *k, const char *mp, const char *rel,
+                     const char *abs, void *ud, ig_error *err)
+{
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    char *name = ig_strndup(base, strlen(base) - 4); /* .csv */
+    tf_node *n = add_file_node(p, k, TF_SEED, "seed", mp, rel, name);
+    free(name);
+    n->materialized = "seed";
+    set_fqn(p, n, rel, NULL);
+    ig__tf_map_put(&p->node_by_name, ig_arena_printf(p->arena, "%s.%s", k->name, n->name), n);
+    return 0;
+}
+
+typedef struct snap_ud {
+    tf_project *p;
+    tf_package *k;
+    const char *mp, *rel;
+} snap_ud;
+
+static ig_rc on_snapshot_block(void *ud, const char *name, char *body, size_t blen, ig_error *err)
+{
+    snap_ud *s = ud;
+    tf_project *p = s->p;
+    char key[600];
+    snprintf(key, sizeof key, "%s.%s", s->k->name, name);
+    tf_node *old = ig__tf_map_get(&p->node_by_name, key);
+    if (old) {
+        ig_err(err, IG_ERR_TEMPLATE, "two snapshots or models are named '%s': %s and %s/%s", name,
+               old->original_file_path, s->mp, s->rel);
+        ig_err_hint(err, "names are unique within a package: rename one of them");
+        return IG_ERR_TEMPLATE;
+    }
+    tf_node *n = add_file_node(p, s->k, TF_SNAPSHOT, "snapshot", s->mp, s->rel, name);
+    n->raw = ig_arena_strndup(p->arena, body, blen);
+    n->raw_len = blen;
+    /* fqn: package, folders, the file's stem, the snapshot */
+    const char *base = strrchr(s->rel, '/');
+    base = base ? base + 1 : s->rel;
+    set_fqn(p, n, s->rel, ig_arena_strndup(p->arena, base, strlen(base) - 4));
+    ig__tf_map_put(&p->node_by_name, ig_arena_strdup(p->arena, key), n);
+    return 0;
+}
+
+static ig_rc on_snapshot_file(tf_project *p, tf_package *k, const char *mp, const char *rel,
+                              const char *abs, void *ud, ig_error *err)
+{
+    char *src;
+    size_t len;
+    ig_rc rc = ig_fs_read(abs, TF_FILE_CAP, &src, &len, err);
+    if (rc) return rc;
+    snap_ud s = {p, k, mp, rel};
+    rc = ig__tf_snapshot_blocks(display_path(p, abs), src, len, on_snapshot_block, &s, err);
+    free(src);
+    return rc;
+}
+
+static ig_rc on_test_file(tf_project *p, tf_package *k, const char *mp, const char *rel,
+                          const char *abs, void *ud, ig_error *err)
+{
+    /* tests/generic/ holds {% test %} blocks: macros, loaded with the others */
+    if (!strncmp(rel, "generic/", 8)) return 0;
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    char *name = ig_strndup(base, strlen(base) - 4);
+    tf_node *n = add_file_node(p, k, TF_TEST, "test", mp, rel, name);
+    free(name);
+    set_fqn(p, n, rel, NULL);
+    return 0;
+}
+
+static ig_rc on_test_macros(tf_project *p, tf_package *k, const char *mp, const char *rel,
+                            const char *abs, void *ud, ig_error *err)
+{
+    if (strncmp(rel, "generic/", 8)) return 0;
+    return load_macro_file(p, k, abs, err);
+}
+
 static ig_rc on_props(tf_project *p, tf_package *k, const char *mp, const char *rel,
                       const char *abs, void *ud, ig_error *err)
 {
@@ -747,7 +1005,8 @@ static void index_nodes(tf_project *p)
 {
     for (size_t i = 0; i < p->nnodes; i++) {
         tf_node *n = p->nodes[i];
-        if (n->kind != TF_MODEL || !n->enabled) continue;
+        if (!(n->kind == TF_MODEL || n->kind == TF_SEED || n->kind == TF_SNAPSHOT) || !n->enabled)
+            continue;
         const char *v = n->version;
         json_t *latest = n->props ? json_object_get(n->props, "latest_version") : NULL;
         bool is_latest = !v || (json_is_string(latest) ? !strcmp(json_string_value(latest), v) : true);
@@ -797,12 +1056,21 @@ ig_rc ig__tf_parse(tf_project *p, ig_error *err)
     for (size_t i = 0; i < p->npkgs && !rc; i++) {
         tf_package *k = p->pkgs[i];
         rc = for_files(p, k, k->macro_paths, k->nmacro_paths, sql_ext, on_macro, NULL, err);
+        if (!rc) rc = for_files(p, k, k->test_paths, k->ntest_paths, sql_ext, on_test_macros, NULL, err);
         if (!rc) rc = for_files(p, k, k->docs_paths, k->ndocs_paths, md_ext, on_doc, NULL, err);
     }
+    if (!rc) rc = ig__tf_load_builtin_tests(p, err); /* after packages: an installed one wins */
     if (rc) return rc;
     for (size_t i = 0; i < p->npkgs && !rc; i++) {
         tf_package *k = p->pkgs[i];
+        static const char *const csv_ext[] = {".csv", NULL};
         rc = for_files(p, k, k->model_paths, k->nmodel_paths, sql_ext, on_model, NULL, err);
+        if (!rc) rc = for_files(p, k, k->seed_paths, k->nseed_paths, csv_ext, on_seed, NULL, err);
+        if (!rc)
+            rc = for_files(p, k, k->snapshot_paths, k->nsnapshot_paths, sql_ext, on_snapshot_file,
+                           NULL, err);
+        if (!rc && k->is_root)
+            rc = for_files(p, k, k->test_paths, k->ntest_paths, sql_ext, on_test_file, NULL, err);
     }
     if (rc) return rc;
     PHASE("macros, docs, model files");
@@ -811,13 +1079,29 @@ ig_rc ig__tf_parse(tf_project *p, ig_error *err)
     for (size_t i = 0; i < p->npkgs && !rc; i++) {
         tf_package *k = p->pkgs[i];
         rc = for_files(p, k, k->model_paths, k->nmodel_paths, yml_ext, on_props, t, err);
+        if (!rc) rc = for_files(p, k, k->seed_paths, k->nseed_paths, yml_ext, on_props, t, err);
+        if (!rc)
+            rc = for_files(p, k, k->snapshot_paths, k->nsnapshot_paths, yml_ext, on_props, t, err);
+        if (!rc && k->is_root)
+            rc = for_files(p, k, k->test_paths, k->ntest_paths, yml_ext, on_props, t, err);
     }
     if (!rc) {
-        for (size_t i = 0; i < p->nnodes; i++)
-            if (p->nodes[i]->kind == TF_MODEL) {
-                configure(p, p->nodes[i]);
-                p->nodes[i]->enabled = ig__tf_cfg_bool(p->nodes[i]->config, "enabled", true);
+        for (size_t i = 0; i < p->nnodes && !rc; i++) {
+            tf_node *n = p->nodes[i];
+            if (n->kind == TF_MODEL || n->kind == TF_SEED || n->kind == TF_SNAPSHOT ||
+                n->kind == TF_TEST) {
+                configure(p, n);
+                rc = node_enabled(p, n, err);
             }
+        }
+        /* a test of a disabled node is disabled with it, as in dbt */
+        for (size_t i = 0; i < p->nnodes && !rc; i++) {
+            tf_node *n = p->nodes[i];
+            if (n->kind == TF_TEST && n->attached >= 0 && !p->nodes[n->attached]->enabled)
+                n->enabled = false;
+        }
+    }
+    if (!rc) {
         PHASE("properties, configs");
         rc = parse_models(p, err);
         PHASE("parse render");

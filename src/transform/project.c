@@ -167,14 +167,14 @@ static json_t *as_list(json_t *v, bool hooks)
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
-            if (hooks && json_is_object(x)) {
+            if (hooks && json_is_object(x)) { /* {sql, transaction: false} stays an object */
                 json_t *s = json_object_get(x, "sql");
-                if (s) json_array_append(out, s);
+                if (s) json_array_append(out, json_is_false(json_object_get(x, "transaction")) ? x : s);
             } else if (!json_is_null(x)) json_array_append(out, x);
         }
     } else if (hooks && json_is_object(v)) {
         json_t *s = json_object_get(v, "sql");
-        if (s) json_array_append(out, s);
+        if (s) json_array_append(out, json_is_false(json_object_get(v, "transaction")) ? v : s);
     } else if (v && !json_is_null(v)) json_array_append(out, v);
     return out;
 }
@@ -760,6 +760,7 @@ void ig__tf_free(tf_project *p)
         json_decref(n->config);
         json_decref(n->props);
         json_decref(n->test_meta);
+        json_decref(n->unit);
         free(n->parse_out);
         free(n->compiled);
         free(n->message);

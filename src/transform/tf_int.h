@@ -149,7 +149,15 @@ typedef struct tf_node {
      * tests, the number of failing rows (-1 when not run) */
     const char *status;
     int64_t failures;
+    /* seeds: the CSV (abs_path) is loaded by seed.c; snapshots: raw is the
+     * body of the {% snapshot %} block (or the select of a YAML snapshot);
+     * unit tests (TF_TEST with unit set): the unit_tests: entry (owned) */
+    json_t *unit;
+    const char *test_macro; /* generic tests: "pkg.test_name" of the macro resolved */
 } tf_node;
+
+/* Bit of a node kind in tf_project.kinds */
+#define TF_BIT(k) (1u << (k))
 
 /* ------------------------------------------------------------- project */
 
@@ -190,6 +198,9 @@ typedef struct tf_project {
     ig_wh *wh; /* the main connection (borrowed) */
     const ig_wh_dialect *dialect;
     bool execute; /* compile/run: run_query and friends reach the warehouse */
+    unsigned kinds; /* TF_BIT()s of the node kinds this invocation executes (0: models) */
+    bool build;     /* ingot build: tests gate the children of the nodes they test */
+    int64_t snapshot_us; /* the time snapshots of this invocation record */
     ig_error first_warning;
 } tf_project;
 
@@ -253,6 +264,10 @@ typedef struct tf_thread {
     uint64_t db_ns; /* time spent in warehouse calls (materializations) */
     uint64_t db_cpu_ns; /* CPU time of this thread in those calls */
     uint64_t cpu_ns;    /* CPU time of this thread in all */
+    /* unit tests (unittest.c): vars that win over --vars (borrowed, NULL:
+     * none) and is_incremental() forced (0: computed, 1: false, 2: true) */
+    json_t *vars_override;
+    int force_incremental;
 } tf_thread;
 
 /* CPU time of the calling thread, in ns. */
@@ -286,6 +301,12 @@ json_t *ig__tf_val_to_json(ig_tmpl_val v);
 ig_tmpl_val ig__tf_node_val(tf_thread *t, const tf_node *n);
 /* builtins.c: the Jinja source of the built-in dbt package. */
 const char *ig__tf_builtin_macros(void);
+/* builtin_tests.c: the built-in packages dbt_utils and dbt_expectations
+ * (their generic tests and helpers), registered unless a package of that
+ * name is installed; the bare names only where nothing else defines them. */
+ig_rc ig__tf_load_builtin_tests(tf_project *p, ig_error *err);
+/* Whether name is one of those packages (a namespace even when not installed). */
+bool ig__tf_builtin_package(const char *name);
 
 /* relation.c: relations as template objects */
 extern const ig_tmpl_class ig__tf_relation_class;
@@ -326,6 +347,11 @@ ig_tmpl_val ig__tf_datetime_new(int64_t us);
 /* Compile node n in thread t: markers substituted (or a fresh render when
  * the node is impure), ephemeral CTEs injected. Sets n->compiled. */
 ig_rc ig__tf_compile_node(tf_thread *t, tf_node *n, ig_error *err);
+/* The path of n's file under target/<sub> (compiled, run); caller frees. */
+char *ig__tf_target_file(tf_project *p, const char *sub, const tf_node *n);
+/* The SQL of n with ephemeral CTEs into out, without touching n; fresh:
+ * render again from n->raw (unit tests with overrides). */
+ig_rc ig__tf_compile_sql(tf_thread *t, tf_node *n, bool fresh, ig_buf *out, ig_error *err);
 /* Write target/compiled/<pkg>/<original_file_path>, or target/run/... */
 ig_rc ig__tf_write_target(tf_project *p, const char *sub, const tf_node *n, const char *sql,
                           size_t len, ig_error *err);
@@ -343,6 +369,68 @@ const tf_materialization *ig__tf_materialization(const char *name);
 
 /* run.c */
 ig_rc ig__tf_execute(tf_project *p, bool run, ig_transform_result *res, ig_error *err);
+/* Selection of the nodes to execute into sel[] (p->nnodes chars): the
+ * select / exclude / selector options over every kind, then kept to
+ * p->kinds, then tests of selected nodes added (indirect selection). The
+ * one call site of the selector grammar. */
+ig_rc ig__tf_select_nodes(tf_project *p, char *sel, ig_error *err);
+
+/* What executing one node produced (seed.c, snapshot.c, dtest.c). */
+typedef struct tf_outcome {
+    ig_tf_status status;
+    int64_t rows;     /* rows loaded / changed, -1 unknown */
+    int64_t failures; /* tests */
+    char *message;    /* malloc: warn/fail text for tests, NULL */
+    bool sql_error;   /* the error came from the warehouse */
+} tf_outcome;
+
+/* exec.c: helpers of the node kinds beyond models */
+/* Run sql on the thread's connection counting warehouse time; log (may be
+ * NULL) gets the statement for target/run; *rows (may be NULL) the rows a
+ * query's first value or a DML reports. */
+ig_rc ig__tf_exec(tf_thread *t, ig_buf *log, const char *sql, int64_t *rows, ig_error *err);
+/* create schema if not exists (once per run), outside transactions */
+ig_rc ig__tf_ensure_schema(tf_thread *t, const char *database, const char *schema,
+                           ig_error *err);
+/* The rendered relation of n ("db"."schema"."alias") into a new string. */
+char *ig__tf_relation_str(tf_project *p, const tf_node *n);
+/* SQL of a compiled node without a trailing semicolon (malloc). */
+char *ig__tf_body_sql(const tf_node *n);
+
+/* seed.c */
+ig_rc ig__tf_seed_run(tf_thread *t, tf_node *n, ig_buf *log, tf_outcome *o, ig_error *err);
+/* snapshot.c */
+ig_rc ig__tf_snapshot_run(tf_thread *t, tf_node *n, ig_buf *log, tf_outcome *o, ig_error *err);
+/* Split a snapshot file into its {% snapshot name %} blocks: calls fn for
+ * each with the name and the body (lines before it blanked, so positions
+ * in errors stay right). */
+ig_rc ig__tf_snapshot_blocks(const char *file, const char *src, size_t len,
+                             ig_rc (*fn)(void *ud, const char *name, char *body, size_t blen,
+                                         ig_error *err),
+                             void *ud, ig_error *err);
+/* dtest.c */
+/* The Jinja of the built-in generic tests (unique, not_null,
+ * accepted_values, relationships) and get_where_subquery, package dbt. */
+const char *ig__tf_builtin_tests(void);
+/* Create the test nodes a properties entry declares: `tests:` /
+ * `data_tests:` of the entry and of its columns. target is the tested
+ * node (model, seed, snapshot, source); entry its YAML. */
+ig_rc ig__tf_add_generic_tests(tf_project *p, tf_node *target, const ig_yaml *entry,
+                               const char *file, ig_error *err);
+/* Before rendering test n in t: make its macro callable as
+ * __dbt_generic_test. No-op for other nodes. */
+void ig__tf_test_bind(tf_thread *t, const tf_node *n);
+/* Run compiled test n: failures, warn/error thresholds, store_failures. */
+ig_rc ig__tf_test_run(tf_thread *t, tf_node *n, ig_buf *log, tf_outcome *o, ig_error *err);
+/* unittest.c */
+/* Create unit test nodes for a `unit_tests:` entry. */
+ig_rc ig__tf_add_unit_test(tf_project *p, tf_package *k, const ig_yaml *entry, const char *file,
+                           ig_error *err);
+ig_rc ig__tf_unit_run(tf_thread *t, tf_node *n, ig_buf *log, tf_outcome *o, ig_error *err);
+/* freshness.c */
+ig_rc ig__tf_freshness(tf_project *p, ig_transform_result *res, ig_error *err);
+/* parse.c: a node of kind for the parse (arena; config an empty object) */
+tf_node *ig__tf_new_node(tf_project *p, tf_kind kind);
 
 /* Error helpers */
 /* "Compilation Error in model x (models/x.sql)" prefix */

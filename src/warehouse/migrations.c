@@ -86,6 +86,20 @@ static const migration migrations[] = {
      "CREATE TABLE ingot.event_checkpoints ("
      "  wal_id VARCHAR PRIMARY KEY, lsn BIGINT NOT NULL, events BIGINT NOT NULL,"
      "  updated_at TIMESTAMP NOT NULL);"},
+    {6, "dbt result history: invocations and node results",
+     /* One row per dbt command (run, test, build, seed, snapshot, source
+      * freshness) and one per node it ran: what the observability layer
+      * reads. No keys, as in loads: rows are only appended. */
+     "CREATE TABLE ingot.dbt_invocations ("
+     "  invocation_id VARCHAR NOT NULL, command VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,"
+     "  finished_at TIMESTAMP, status VARCHAR NOT NULL, selection VARCHAR, args JSON,"
+     "  dbt_version VARCHAR, ingot_version VARCHAR, target VARCHAR, project VARCHAR,"
+     "  nodes INTEGER, errors INTEGER, elapsed_seconds DOUBLE);"
+     "CREATE TABLE ingot.dbt_node_results ("
+     "  invocation_id VARCHAR NOT NULL, unique_id VARCHAR NOT NULL, resource_type VARCHAR NOT NULL,"
+     "  name VARCHAR NOT NULL, relation VARCHAR, materialized VARCHAR, status VARCHAR NOT NULL,"
+     "  finished_at TIMESTAMP, seconds DOUBLE, rows_affected BIGINT, failures BIGINT,"
+     "  message VARCHAR, compiled_path VARCHAR);"},
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])

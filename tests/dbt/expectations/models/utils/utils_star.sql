@@ -1,0 +1,1 @@
+select {{ dbt_utils.star(ref('good'), except=['email', 'updated_at', 'nothing']) }} from {{ ref('good') }}

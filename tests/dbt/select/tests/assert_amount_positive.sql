@@ -1,0 +1,1 @@
+select * from {{ ref('order_totals') }} where amount <= 0
