@@ -74,8 +74,12 @@ static const char demo_source_yml[] =
     "        pattern: order_items.csv\n"
     "      payments:\n"
     "        pattern: payments.csv\n"
-    "      web_events:\n"
-    "        pattern: web_events.ndjson\n";
+    "  # The site's tracking: Segment calls posted to `ingot serve` (the demo\n"
+    "  # does it with its own generator), landing in bronze.web__events.\n"
+    "  # See docs/events.md.\n"
+    "  " IG_DEMO_WEB_SOURCE ":\n"
+    "    type: events\n"
+    "    write_key: ${" IG_DEMO_WEB_KEY_ENV ":-" IG_DEMO_WEB_KEY_DEFAULT "}\n";
 
 /* Append the demo's files source to ingot.yml unless the file already has a
  * sources section (a demo folder made earlier keeps its own). */
@@ -195,9 +199,11 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
                      .lake = project->lake.path,
                      .drop = drop,
                      .sql = ig__demo_dialect(wh)};
-    if (d.sql && !ig_ingest_is_file_source(project, IG_DEMO_SOURCE)) {
-        rc = ig_err(err, IG_ERR_CONFIG, "%s/%s has no files source '%s' for the demo's data",
-                    opt->dir, IG_PROJECT_FILE, IG_DEMO_SOURCE);
+    const ig_yaml *web = ig_yaml_get(ig_yaml_get(project->root, "sources"), IG_DEMO_WEB_SOURCE);
+    if (d.sql && (!ig_ingest_is_file_source(project, IG_DEMO_SOURCE) || !web)) {
+        rc = ig_err(err, IG_ERR_CONFIG, "%s/%s lacks the files source '%s' or the events "
+                    "source '%s' for the demo's data", opt->dir, IG_PROJECT_FILE, IG_DEMO_SOURCE,
+                    IG_DEMO_WEB_SOURCE);
         ig_err_hint(err, "delete the folder and run `ingot demo` again to make a fresh one");
         ig_wh_close(wh);
         ig_arena_free(a);
@@ -224,9 +230,9 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
                       opt->dir, (unsigned long long)opt->seed, opt->scale);
     rc = ig__demo_reset(&d, err);
     if (!rc) rc = ig__demo_land(&d, err);
+    if (!rc) rc = ig__demo_collect(&d, err);
     if (!rc) rc = ig__demo_bronze(&d, err);
-    if (!rc) rc = ig__demo_silver(&d, err);
-    if (!rc) rc = ig__demo_gold(&d, err);
+    if (!rc) rc = ig__demo_build(&d, err);
     record_run(&d, started, rc, err);
     if (!rc && !opt->no_report) {
         fprintf(opt->out, "Demo shop in %s (seed %llu, scale %g)\n", opt->dir,
@@ -234,8 +240,8 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
         rc = ig__demo_report(&d, err);
     }
     if (!rc) {
-        uint64_t total =
-            d.stats.ns_generate + d.stats.ns_bronze + d.stats.ns_silver + d.stats.ns_gold;
+        uint64_t total = d.stats.ns_generate + d.stats.ns_collect + d.stats.ns_bronze +
+                         d.stats.ns_build;
         char t[32];
         ig_format_duration(total, t, sizeof t);
         ig__demo_progress(&d, "demo.done",
@@ -243,7 +249,7 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
                           "gold.revenue_by_month ORDER BY month\"",
                           t, opt->dir);
     }
-    ig_wh_close(wh);
+    ig_wh_close(d.wh); /* collect reopened it */
     ig_arena_free(a);
     free(drop);
     return rc;

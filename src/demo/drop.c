@@ -192,10 +192,15 @@ static ig_rc drop_write(void *ctx, int stream, const char *data, size_t len, ig_
 {
     drop_sink *s = ctx;
     if (!s->path) {
-        s->path = ig_path_join(s->d->drop, ig__demo_file_name(stream));
-        char *base = ig_asprintf(".%s.tmp", ig__demo_file_name(stream));
-        s->tmp = ig_path_join(s->d->drop, base);
-        free(base);
+        if (stream == IG_DEMO_WEB_EVENTS) { /* for the collector, not the drop folder */
+            s->path = ig_path_join(s->d->project->dir, IG_DEMO_WEB_EVENTS_FILE);
+            s->tmp = ig_asprintf("%s.tmp", s->path);
+        } else {
+            s->path = ig_path_join(s->d->drop, ig__demo_file_name(stream));
+            char *base = ig_asprintf(".%s.tmp", ig__demo_file_name(stream));
+            s->tmp = ig_path_join(s->d->drop, base);
+            free(base);
+        }
         s->bytes = 0;
         if (!is_workbook(stream) && !(s->f = fopen(s->tmp, "wb"))) {
             ig_err(err, IG_ERR_IO, "cannot write %s: %s", s->tmp, strerror(errno));
@@ -267,9 +272,13 @@ static ig_rc drop_end(void *ctx, int stream, int64_t rows, ig_error *err)
     s->d->stats.raw_bytes[stream] = bytes;
     char n[32];
     ig__demo_thousands(n, sizeof n, rows);
-    ig__demo_progress(s->d, "demo.generate", "generating %s… %s rows (%.1f MB) -> drop/%s",
-                      ig_demo_stream_name(stream), n, (double)bytes / 1e6,
-                      ig__demo_file_name(stream));
+    if (stream == IG_DEMO_WEB_EVENTS)
+        ig__demo_progress(s->d, "demo.generate", "generating %s… %s rows (%.1f MB) for the "
+                          "collector", ig_demo_stream_name(stream), n, (double)bytes / 1e6);
+    else
+        ig__demo_progress(s->d, "demo.generate", "generating %s… %s rows (%.1f MB) -> drop/%s",
+                          ig_demo_stream_name(stream), n, (double)bytes / 1e6,
+                          ig__demo_file_name(stream));
     return IG_OK;
 }
 

@@ -13,6 +13,8 @@
 #include "core/mem.h"
 #include "ingest/files/sources.h"
 #include "lake/lake.h"
+#include "transform/transform.h"
+#include "demo/dbt_project.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -85,13 +87,6 @@ static char *quoted_literal(ig_wh *wh, const char *s)
     return ig_buf_steal(&b);
 }
 
-static char *quoted_relation(ig_wh *wh, const char *schema, const char *name)
-{
-    ig_buf b = IG_BUF_INIT;
-    ig_wh_quote_relation(wh, &b, schema, name);
-    return ig_buf_steal(&b);
-}
-
 static ig_rc count_rows(ig_wh *wh, const char *schema, const char *name, int64_t *n, ig_error *err)
 {
     ig_buf sql = IG_BUF_INIT;
@@ -112,32 +107,54 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 ig_rc ig__demo_reset(ig_demo_ctx *d, ig_error *err)
 {
+    /* the files source (demo) and the events source (web) */
+    static const char *const sources[] = {IG_DEMO_SOURCE, IG_DEMO_WEB_SOURCE};
     /* the raw zone first: a crash after it leaves loads without files,
      * which the next run's reset removes too */
-    char *raw = ig_path_join(d->lake, "raw/" IG_DEMO_SOURCE);
-    if (ig_fs_exists(raw) && nftw(raw, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
-        ig_err(err, IG_ERR_IO, "cannot remove the demo's raw files in %s: %s", raw,
-               strerror(errno));
+    for (size_t k = 0; k < 2; k++) {
+        char *sub = ig_asprintf("raw/%s", sources[k]);
+        char *raw = ig_path_join(d->lake, sub);
+        free(sub);
+        if (ig_fs_exists(raw) && nftw(raw, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
+            ig_err(err, IG_ERR_IO, "cannot remove the demo's raw files in %s: %s", raw,
+                   strerror(errno));
+            free(raw);
+            return IG_ERR_IO;
+        }
         free(raw);
-        return IG_ERR_IO;
     }
-    free(raw);
-    ig_wh_relation *rels = NULL;
-    size_t n = 0;
-    ig_rc rc = ig_wh_list_relations(d->wh, "bronze", &rels, &n, err);
-    if (rc) return rc;
-    rc = ig_wh_begin(d->wh, err);
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (strncmp(rels[i].name, IG_DEMO_SOURCE "__", strlen(IG_DEMO_SOURCE "__"))) continue;
+    ig_rc rc = ig_wh_begin(d->wh, err);
+    for (int layer = 0; layer < 2 && !rc; layer++) {
+        const char *schema = layer ? "silver" : "bronze";
+        ig_wh_relation *rels = NULL;
+        size_t n = 0;
+        rc = ig_wh_list_relations(d->wh, schema, &rels, &n, err);
+        for (size_t i = 0; i < n && !rc; i++) {
+            bool ours = false;
+            for (size_t k = 0; k < 2; k++) {
+                size_t pl = strlen(sources[k]);
+                if (!strncmp(rels[i].name, sources[k], pl) && !strncmp(rels[i].name + pl, "__", 2))
+                    ours = layer == 0 || k == 1; /* silver: only the loader's web__events view */
+            }
+            if (!ours) continue;
+            ig_buf sql = IG_BUF_INIT;
+            ig_buf_puts(&sql, strcmp(rels[i].kind, "view") ? "DROP TABLE " : "DROP VIEW ");
+            ig_wh_quote_relation(d->wh, &sql, schema, rels[i].name);
+            rc = ig_wh_exec(d->wh, sql.data, err);
+            ig_buf_free(&sql);
+        }
+        ig_wh_relations_free(rels, n);
+    }
+    if (!rc) {
+        /* the snapshot keeps history across builds; a new demo starts it again */
         ig_buf sql = IG_BUF_INIT;
-        ig_buf_puts(&sql, strcmp(rels[i].kind, "view") ? "DROP TABLE " : "DROP VIEW ");
-        ig_wh_quote_relation(d->wh, &sql, "bronze", rels[i].name);
+        ig_buf_puts(&sql, "DROP TABLE IF EXISTS ");
+        ig_wh_quote_relation(d->wh, &sql, "silver", IG_DEMO_SNAPSHOT);
         rc = ig_wh_exec(d->wh, sql.data, err);
         ig_buf_free(&sql);
     }
-    ig_wh_relations_free(rels, n);
-    if (!rc) {
-        char *source = quoted_literal(d->wh, IG_DEMO_SOURCE);
+    for (size_t k = 0; k < 2 && !rc; k++) {
+        char *source = quoted_literal(d->wh, sources[k]);
         const char *kv[] = {"source", source};
         ig_buf sql = IG_BUF_INIT;
         rc = fill(&sql, d->sql->reset_loads, kv, 2, err);
@@ -196,17 +213,20 @@ ig_rc ig__demo_bronze(ig_demo_ctx *d, ig_error *err)
         ig_err_prefix(err, "ingesting the demo's files");
         return rc;
     }
-    if (r.files != IG_DEMO_NSTREAMS || counts.rejected) {
+    if (r.files != IG_DEMO_NSTREAMS - 1 || counts.rejected) { /* web events: the collector */
         ig_err(err, IG_ERR_INTERNAL,
                "the demo source ingested %zu files (%lld rows rejected); expected %d and none",
-               r.files, (long long)counts.rejected, IG_DEMO_NSTREAMS);
+               r.files, (long long)counts.rejected, IG_DEMO_NSTREAMS - 1);
         ig_err_hint(err, "see sources.demo in the demo's ingot.yml and SELECT * FROM ingot.loads");
         return IG_ERR_INTERNAL;
     }
     int64_t total = 0;
     for (int s = 0; s < IG_DEMO_NSTREAMS && !rc; s++) {
         char table[64];
-        snprintf(table, sizeof table, "%s__%s", IG_DEMO_SOURCE, ig_demo_stream_name(s));
+        if (s == IG_DEMO_WEB_EVENTS) /* loaded by the collector's loader */
+            snprintf(table, sizeof table, "%s__events", IG_DEMO_WEB_SOURCE);
+        else
+            snprintf(table, sizeof table, "%s__%s", IG_DEMO_SOURCE, ig_demo_stream_name(s));
         int64_t n = 0;
         rc = count_rows(d->wh, "bronze", table, &n, err);
         total += n;
@@ -223,54 +243,111 @@ ig_rc ig__demo_bronze(ig_demo_ctx *d, ig_error *err)
 
 /* ----------------------------------------------------------- silver, gold */
 
-static ig_rc build_models(ig_demo_ctx *d, const ig_demo_model *models, int layer, ig_error *err)
+/* The silver and gold layers are the demo's dbt project (dbt_project.c),
+ * written into the demo folder and built as `ingot build` builds it: the
+ * seed, the models, the customers snapshot, then every data test, expectation
+ * and unit test, each after what it tests. A failing test is a bug in the
+ * demo (its data is made to pass); the warning (customers without an email)
+ * is expected and shown in the report. */
+ig_rc ig__demo_build(ig_demo_ctx *d, ig_error *err)
 {
-    int64_t total = 0;
-    int tables = 0;
-    ig_rc rc = ig_wh_begin(d->wh, err);
-    if (rc) return rc;
-    for (const ig_demo_model *m = models; m->name && !rc; m++) {
-        char *relation = quoted_relation(d->wh, m->schema, m->name);
-        const char *kv[] = {"relation", relation, "sql", m->sql};
-        ig_buf sql = IG_BUF_INIT;
-        rc = fill(&sql, d->sql->materialize, kv, 4, err);
-        if (!rc) rc = ig_wh_exec(d->wh, sql.data, err);
-        int64_t n = 0;
-        if (!rc) rc = count_rows(d->wh, m->schema, m->name, &n, err);
-        if (rc) ig_err_prefix(err, "building %s.%s", m->schema, m->name);
-        total += n;
-        tables++;
-        ig_buf_free(&sql);
-        free(relation);
-    }
-    if (!rc) rc = ig_wh_commit(d->wh, err);
+    uint64_t t0 = ig_now_ns();
+    char *dir = ig_path_dirname(d->drop);
+    ig_rc rc = ig__demo_write_dbt(dir, err);
     if (rc) {
-        ig_wh_rollback(d->wh);
+        free(dir);
         return rc;
     }
-    d->stats.layer_rows[layer] = total;
-    d->stats.layer_tables[layer] = tables;
-    char n[32];
-    ig__demo_thousands(n, sizeof n, total);
-    const char *name = layer == 1 ? "silver" : "gold";
-    ig__demo_progress(d, layer == 1 ? "demo.silver" : "demo.gold", "%s: %d tables, %s rows", name,
-                      tables, n);
-    return IG_OK;
-}
-
-ig_rc ig__demo_silver(ig_demo_ctx *d, ig_error *err)
-{
-    uint64_t t0 = ig_now_ns();
-    ig_rc rc = build_models(d, d->sql->silver, 1, err);
-    d->stats.ns_silver = ig_now_ns() - t0;
-    return rc;
-}
-
-ig_rc ig__demo_gold(ig_demo_ctx *d, ig_error *err)
-{
-    uint64_t t0 = ig_now_ns();
-    ig_rc rc = build_models(d, d->sql->gold, 2, err);
-    d->stats.ns_gold = ig_now_ns() - t0;
+    ig_transform_options o = {.project_dir = dir, .threads = 0};
+    ig_transform_result res;
+    rc = ig_transform_build(d->project, d->wh, &o, &res, err);
+    free(dir);
+    d->stats.ns_build = ig_now_ns() - t0;
+    ig_demo_tests *t = &d->stats.tests;
+    for (size_t i = 0; i < res.nnodes; i++) {
+        const ig_transform_node_result *n = &res.nodes[i];
+        const char *rt = n->resource_type ? n->resource_type : "model";
+        bool test = !strcmp(rt, "test") || !strcmp(rt, "unit_test");
+        if (test) {
+            switch (n->status) {
+            case IG_TF_SUCCESS: t->pass++; break;
+            case IG_TF_WARN:
+                if (t->warn++ == 0)
+                    snprintf(t->first_warning, sizeof t->first_warning, "%s (%lld rows)", n->name,
+                             (long long)n->failures);
+                break;
+            case IG_TF_FAIL: t->fail++; break;
+            default: t->error++; break;
+            }
+        } else if (!strcmp(rt, "seed")) {
+            t->seeds++;
+        } else if (!strcmp(rt, "snapshot")) {
+            t->snapshots++;
+        }
+    }
+    if (rc == IG_ERR_FAILED) {
+        /* name the first failure: the demo's data is made to pass its tests */
+        for (size_t i = 0; i < res.nnodes; i++) {
+            const ig_transform_node_result *n = &res.nodes[i];
+            if (n->status != IG_TF_ERROR && n->status != IG_TF_FAIL) continue;
+            ig_err(err, IG_ERR_INTERNAL, "the demo's dbt project failed at %s: %s", n->name,
+                   n->message ? n->message : "failed");
+            ig_err_hint(err, "run `ingot build` in the demo folder to see every result; "
+                             "target/run_results.json has them too");
+            break;
+        }
+        rc = IG_ERR_INTERNAL;
+    }
+    /* models, seeds and snapshots per layer (by the schema of their relation) */
+    static const char *const schemas[] = {"silver", "gold"};
+    int kinds[3][3] = {{0}}; /* [layer][model, seed, snapshot] */
+    for (size_t i = 0; i < res.nnodes && !rc; i++) {
+        const ig_transform_node_result *n = &res.nodes[i];
+        const char *rt = n->resource_type ? n->resource_type : "model";
+        int kind = !strcmp(rt, "model") ? 0 : !strcmp(rt, "seed") ? 1 : !strcmp(rt, "snapshot") ? 2 : -1;
+        if (kind < 0 || !n->relation) continue;
+        for (int layer = 1; layer <= 2; layer++) {
+            char q[32];
+            snprintf(q, sizeof q, ".\"%s\".", schemas[layer - 1]);
+            if (strstr(n->relation, q)) kinds[layer][kind]++;
+        }
+    }
+    ig_transform_result_free(&res);
+    if (rc) return rc;
+    /* rows per layer, as the report shows them: every table of its schema */
+    for (int layer = 1; layer <= 2 && !rc; layer++) {
+        ig_wh_cursor *c;
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT table_name FROM information_schema.tables WHERE table_schema = '%s' "
+                 "ORDER BY table_name",
+                 schemas[layer - 1]);
+        rc = ig_wh_query(d->wh, sql, &c, err);
+        if (rc) break;
+        char names[64][64];
+        int k = 0;
+        while (k < 64 && ig_wh_cursor_next(c, err) > 0)
+            snprintf(names[k++], sizeof names[0], "%s", ig_wh_cursor_value(c, 0)->text);
+        ig_wh_cursor_close(c);
+        int64_t total = 0;
+        for (int i = 0; i < k && !rc; i++) {
+            int64_t n = 0;
+            rc = count_rows(d->wh, schemas[layer - 1], names[i], &n, err);
+            total += n;
+        }
+        d->stats.layer_rows[layer] = total;
+        d->stats.layer_tables[layer] = k;
+        char n[32], extra[96] = "";
+        ig__demo_thousands(n, sizeof n, total);
+        if (kinds[layer][1] || kinds[layer][2])
+            snprintf(extra, sizeof extra, ", %d seed%s, %d snapshot%s", kinds[layer][1],
+                     kinds[layer][1] == 1 ? "" : "s", kinds[layer][2], kinds[layer][2] == 1 ? "" : "s");
+        ig__demo_progress(d, layer == 1 ? "demo.silver" : "demo.gold", "%s: %d models%s; %d tables, %s rows",
+                          schemas[layer - 1], kinds[layer][0], extra, k, n);
+    }
+    if (!rc)
+        ig__demo_progress(d, "demo.tests", "tests: %d passed, %d warned, %d failed", t->pass,
+                          t->warn, t->fail + t->error);
     return rc;
 }
 

@@ -123,15 +123,22 @@ ig_rc ig__demo_report(ig_demo_ctx *d, ig_error *err)
         fprintf(f, "  %-8s %2d tables %12s rows\n", layers[i], d->stats.layer_tables[i], n);
     }
 
+    const ig_demo_tests *t = &d->stats.tests;
+    fprintf(f, "\nData tests (ingot build: tests, expectations and a unit test)\n");
+    fprintf(f, "  %d passed, %d warned, %d failed\n", t->pass, t->warn, t->fail + t->error);
+    if (t->warn)
+        fprintf(f, "  warning: %s: customers who gave no email (a test of severity warn)\n",
+                t->first_warning);
+
     d->stats.ns_report = ig_now_ns() - t0;
     fprintf(f, "\nTime per step\n");
     timing(f, "generate", d->stats.ns_generate);
+    timing(f, "collect", d->stats.ns_collect);
     timing(f, "bronze", d->stats.ns_bronze);
-    timing(f, "silver", d->stats.ns_silver);
-    timing(f, "gold", d->stats.ns_gold);
+    timing(f, "build", d->stats.ns_build);
     timing(f, "report", d->stats.ns_report);
     timing(f, "total",
-           d->stats.ns_generate + d->stats.ns_bronze + d->stats.ns_silver + d->stats.ns_gold +
+           d->stats.ns_generate + d->stats.ns_collect + d->stats.ns_bronze + d->stats.ns_build +
                d->stats.ns_report);
     fflush(f);
     return IG_OK;
