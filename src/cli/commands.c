@@ -29,8 +29,11 @@ const ig_command ig_commands[] = {
     {"demo", cmd_demo, 0, "Build a demo project: a fictional shop, bronze to gold",
      "ingot demo [DIR] [options]",
      "Creates a project in DIR (default: demo-shop), generates a deterministic\n"
-     "fictional shop's data, lands it in bronze, builds silver and gold, and prints\n"
-     "a short report (revenue by month, top products, conversion funnel).",
+     "fictional shop's data, lands it in bronze (files through the drop folder, web\n"
+     "events through the collector), builds silver and gold with its dbt project\n"
+     "(seed, snapshot, tests), and prints a short report (revenue by month, top\n"
+     "products, conversion funnel, test summary). With --serve it then runs the\n"
+     "daemon in the folder, which runs the demo's pipeline on its schedule.",
      ig_opts_demo},
     {"ingest", cmd_ingest, IG_CMD_WAREHOUSE, "Land files in the lake and load them into bronze",
      "ingot ingest file PATH... --source NAME [options] | ingot ingest SOURCE... | ingot ingest --all",

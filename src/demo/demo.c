@@ -81,8 +81,25 @@ static const char demo_source_yml[] =
     "    type: events\n"
     "    write_key: ${" IG_DEMO_WEB_KEY_ENV ":-" IG_DEMO_WEB_KEY_DEFAULT "}\n";
 
+/* The demo's pipeline: what `ingot serve` (and `ingot demo --serve`) runs on
+ * a schedule. Appended like the sources. */
+static const char demo_pipeline_yml[] =
+    "\n"
+    "# What runs on a schedule inside `ingot serve` (`ingot demo --serve` starts\n"
+    "# it): new files in the drop folder into bronze, then the dbt project\n"
+    "# (seed, models, snapshot, tests and expectations). Run it now with\n"
+    "# `ingot pipeline run " IG_DEMO_PIPELINE "`. See docs/pipelines.md.\n"
+    "pipelines:\n"
+    "  " IG_DEMO_PIPELINE ":\n"
+    "    schedule: \"*/10 * * * *\"\n"
+    "    defaults: {retries: 1, retry_delay: 30s}\n"
+    "    tasks:\n"
+    "      - {name: ingest_files, kind: ingest, source: " IG_DEMO_SOURCE "}\n"
+    "      - {name: build, kind: build, depends_on: ingest_files}\n";
+
 /* Append the demo's files source to ingot.yml unless the file already has a
- * sources section (a demo folder made earlier keeps its own). */
+ * sources section (a demo folder made earlier keeps its own), and its
+ * pipeline unless it has a pipelines section. */
 static ig_rc add_demo_source(const char *yml, ig_error *err)
 {
     char *text = NULL;
@@ -90,8 +107,10 @@ static ig_rc add_demo_source(const char *yml, ig_error *err)
     ig_rc rc = ig_fs_read(yml, 1 << 20, &text, &len, err);
     if (rc) return rc;
     bool has = !strncmp(text, "sources:", 8) || strstr(text, "\nsources:");
-    if (!has) {
-        char *out = ig_asprintf("%s%s", text, demo_source_yml);
+    bool has_pipelines = !strncmp(text, "pipelines:", 10) || strstr(text, "\npipelines:");
+    if (!has || !has_pipelines) {
+        char *out = ig_asprintf("%s%s%s", text, has ? "" : demo_source_yml,
+                                has_pipelines ? "" : demo_pipeline_yml);
         rc = ig_fs_write_atomic(yml, out, strlen(out), 0644, err);
         free(out);
     }

@@ -89,4 +89,7 @@ typedef struct ig_demo_options {
  * warehouse (a lock held by `ingot serve`, SQL) pass through. */
 ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err);
 
+/* The pipeline the demo declares in its ingot.yml (ingest, then build). */
+#define IG_DEMO_PIPELINE "shop"
+
 #endif

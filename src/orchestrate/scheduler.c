@@ -239,8 +239,16 @@ static void *sched_thread(void *arg)
         reap(s);
         int64_t now = sched_now(s);
         int64_t wake_s = now + 3600;
+        /* manual triggers, in order; one waits (queued) while its pipeline
+         * is at max_active_runs, as a scheduled run would: two runs of one
+         * pipeline would write the same tables at once */
+        size_t kept = 0;
         for (size_t k = 0; k < s->ntriggers; k++) {
             const ig_pipeline *pl = ig_pipeline_find(s->set, s->triggers[k]);
+            if (pl && active_runs(s, pl) >= pl->max_active_runs) {
+                s->triggers[kept++] = s->triggers[k];
+                continue;
+            }
             if (pl) {
                 int64_t end = now, start = now;
                 if (pl->schedule) {
@@ -252,7 +260,7 @@ static void *sched_thread(void *arg)
             }
             free(s->triggers[k]);
         }
-        s->ntriggers = 0;
+        s->ntriggers = kept;
         for (size_t i = 0; i < s->set->n; i++) {
             const ig_pipeline *pl = &s->set->items[i];
             if (!pl->schedule) continue;

@@ -246,3 +246,28 @@ test_demo_full_scale() {
   expect_eq "$n" 20000 "customers at scale 1"
   [ "$took" -lt 60 ] || fail "the demo took ${took}s"
 }
+
+# --serve: the demo, then the daemon in its folder, which runs the demo's
+# pipeline (ingest the drop folder, then ingot build); CLI commands reach it.
+test_demo_serve_runs_pipeline() {
+  "$INGOT" demo shop --scale 0.02 --no-report --serve --listen 127.0.0.1:0 >serve.out 2>serve.err &
+  local pid=$!
+  # the demo is built when it says it serves (its collect step runs a
+  # daemon of its own before); ready when a query reaches the new one
+  for _ in $(seq 600); do grep -q "^serving shop" serve.err && break; sleep 0.1; done
+  for _ in $(seq 600); do
+    "$INGOT" -C shop serve --status >/dev/null 2>&1 && "$INGOT" -C shop query "SELECT 1" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$INGOT" -C shop serve --status >/dev/null 2>&1 || { kill $pid; fail "no daemon: $(tail -5 serve.err)"; }
+  grep -q "^pipelines:" shop/ingot.yml || fail "no pipeline in the demo's ingot.yml"
+  run "$INGOT" -C shop pipeline run shop
+  expect_rc 0
+  expect_eq "$("$INGOT" -C shop query --format csv --no-header \
+    "SELECT state FROM ingot.pipeline_runs WHERE pipeline = 'shop' ORDER BY started_at DESC LIMIT 1")" success
+  expect_eq "$("$INGOT" -C shop query --format csv --no-header \
+    "SELECT count(*) > 0 FROM ingot.dbt_node_results WHERE resource_type = 'test'")" true
+  kill -TERM $pid; wait $pid || true
+  "$INGOT" -C shop serve --status >/dev/null 2>&1 && fail "the daemon still runs after SIGTERM"
+  true
+}
