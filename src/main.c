@@ -42,6 +42,7 @@ ig_rc ig_cli_open_warehouse(ig_cli *cli, bool read_only)
         .read_only = read_only,
         .threads = p->warehouse.threads,
         .memory_limit = p->warehouse.memory_limit,
+        .temp_directory = p->warehouse.temp_directory,
     };
     char *dir = ig_path_dirname(p->warehouse.path);
     ig_rc rc = ig_fs_mkdirs(dir, &cli->err);

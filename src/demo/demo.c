@@ -198,7 +198,8 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
         rc = ig_wh_open(&(ig_wh_options){.driver = project->warehouse.type,
                                          .path = project->warehouse.path,
                                          .threads = project->warehouse.threads,
-                                         .memory_limit = project->warehouse.memory_limit},
+                                         .memory_limit = project->warehouse.memory_limit,
+                                         .temp_directory = project->warehouse.temp_directory},
                         &wh, err);
     if (rc) {
         ig_arena_free(a);

@@ -268,7 +268,8 @@ static bool size_valid(const char *s)
 
 static void read_warehouse(loader *L, const ig_yaml *root)
 {
-    static const char *const keys[] = {"type", "path", "threads", "memory_limit", NULL};
+    static const char *const keys[] = {"type", "path", "threads", "memory_limit", "temp_directory",
+                                       NULL};
     static const char *const types[] = {"duckdb", "postgres", NULL};
     ig_project *p = L->p;
     const ig_yaml *w = ig_yaml_get(root, "warehouse");
@@ -294,6 +295,7 @@ static void read_warehouse(loader *L, const ig_yaml *root)
             }
         }
         opt_path(L, w, "path", "warehouse.path", &p->warehouse.path);
+        opt_path(L, w, "temp_directory", "warehouse.temp_directory", &p->warehouse.temp_directory);
         const ig_yaml *n = ig_yaml_get(w, "threads");
         long th;
         if (n && n->kind != IG_Y_NULL) {

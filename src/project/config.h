@@ -28,6 +28,7 @@ typedef struct ig_project {
         const char *path;         /* absolute; default <dir>/warehouse/<name>.duckdb */
         int threads;              /* 0: engine default */
         const char *memory_limit; /* NULL: engine default */
+        const char *temp_directory; /* absolute; NULL: <path>.tmp */
     } warehouse;
     struct {
         const char *path; /* absolute; default <dir>/lake */

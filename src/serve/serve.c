@@ -430,7 +430,8 @@ static ig_rc open_warehouse(serve_state *d, ig_error *err)
     ig_wh_options o = {.driver = p->warehouse.type,
                        .path = p->warehouse.path,
                        .threads = p->warehouse.threads,
-                       .memory_limit = p->warehouse.memory_limit};
+                       .memory_limit = p->warehouse.memory_limit,
+                       .temp_directory = p->warehouse.temp_directory};
     return ig_wh_open(&o, &d->wh, err);
 }
 

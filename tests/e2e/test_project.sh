@@ -227,3 +227,18 @@ test_validate_anchors_and_merge() {
   run "$INGOT" validate
   expect_ok
 }
+
+# warehouse.memory_limit and temp_directory reach the engine; the spill
+# folder is relative to the project
+test_warehouse_memory_limit_and_temp_directory() {
+  "$INGOT" init . >/dev/null
+  python3 - <<'P'
+s = open('ingot.yml').read()
+s = s.replace('  threads: 0\n', '  threads: 0\n  memory_limit: 300MB\n  temp_directory: spill\n', 1)
+open('ingot.yml', 'w').write(s)
+P
+  run "$INGOT" query --format csv --no-header \
+    "SELECT current_setting('temp_directory'), current_setting('memory_limit')"
+  expect_rc 0
+  expect_eq "$OUT" "$PWD/spill,286.1 MiB"
+}
