@@ -23,6 +23,7 @@
 #include "warehouse/warehouse.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -45,6 +46,9 @@ typedef struct serve_state {
     ig_ev_collector *collector;
     ig_ev_pubsub *pubsub;
     _Atomic(ig_http_server *) http;
+    /* held while the WAL writer wakes the server, and while the server is
+     * taken away at shutdown: the writer outlives the server */
+    pthread_mutex_t http_lock;
     int pid_fd;
     char *pid_path;
     char listen[128];
@@ -338,8 +342,10 @@ static int park_status(void *ud, uint64_t token)
 static void on_durable(void *ud)
 {
     serve_state *d = ud;
+    pthread_mutex_lock(&d->http_lock);
     ig_http_server *s = atomic_load(&d->http);
     if (s) ig_http_server_wake(s);
+    pthread_mutex_unlock(&d->http_lock);
 }
 
 /* ---- monitor, reload ---------------------------------------------------- */
@@ -438,6 +444,7 @@ static ig_rc open_warehouse(serve_state *d, ig_error *err)
 ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
 {
     serve_state dd = {0}, *d = &dd;
+    pthread_mutex_init(&d->http_lock, NULL);
     d->project = p;
     d->opt = *opt;
     d->pid_fd = -1;
@@ -546,7 +553,9 @@ shutdown:
     if (atomic_load(&d->http)) {
         ig_http_server *s = atomic_load(&d->http);
         ig_http_server_stop(s, 10000);
+        pthread_mutex_lock(&d->http_lock);
         atomic_store(&d->http, NULL);
+        pthread_mutex_unlock(&d->http_lock);
         ig_http_server_free(s);
     }
     ig_ev_pubsub_stop(d->pubsub);
@@ -564,6 +573,7 @@ shutdown:
     ig_arena_free(cfg_arena);
     free(wal_dir);
     pthread_sigmask(SIG_SETMASK, &oldset, NULL);
+    pthread_mutex_destroy(&d->http_lock);
     if (!rc && !opt->once) ig_info("serve.stop", "stopped");
     return rc;
 }

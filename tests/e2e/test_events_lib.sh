@@ -54,10 +54,16 @@ ev_stop() {
 # post PATH [CURL ARGS...]: POST; sets CODE, BODY, HDRS.
 post() {
   local path=$1; shift
-  CODE=$(curl -s -o "$TMPT/.body" -D "$TMPT/.hdrs" -w '%{http_code}' -X POST "$@" "$EV_URL$path" || true)
+  LAST_REQ="POST $path $*"
+  : >"$TMPT/.body"; : >"$TMPT/.hdrs"
+  CODE=$(curl -s -S -o "$TMPT/.body" -D "$TMPT/.hdrs" -w '%{http_code}' -X POST "$@" "$EV_URL$path" \
+    2>"$TMPT/.curlerr" || true)
   BODY=$(cat "$TMPT/.body"); HDRS=$(cat "$TMPT/.hdrs")
 }
-expect_code() { [ "$CODE" = "$1" ] || fail "HTTP $CODE, expected $1: $BODY"; }
+expect_code() {
+  [ "$CODE" = "$1" ] ||
+    fail "HTTP $CODE, expected $1, for ${LAST_REQ:0:300}: $BODY $(cat "$TMPT/.curlerr" 2>/dev/null)"
+}
 expect_body() { grep -qF -- "$1" <<<"$BODY" || fail "body lacks '$1': $BODY"; }
 
 need_node() {
