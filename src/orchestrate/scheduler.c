@@ -396,7 +396,9 @@ ig_rc ig_sched_apply(ig_sched **s, const ig_project *p, const ig_pipeline_set *s
         return IG_OK;
     }
     if (!set->n) return IG_OK;
-    ig_rc rc = ig_sched_start(p, set, wh, &(ig_sched_options){0}, s, err);
+    ig_rc rc = ig_sched_start(p, set, wh,
+                              &(ig_sched_options){.global_concurrency = p->serve.max_running_tasks},
+                              s, err);
     if (!rc) ig_info("sched.reload", "pipelines reloaded: scheduler started for %zu pipelines", set->n);
     return rc;
 }

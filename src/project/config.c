@@ -479,7 +479,8 @@ static bool opt_strs(loader *L, const ig_yaml *map, const char *key, const char 
 static void read_serve(loader *L, const ig_yaml *root)
 {
     static const char *const keys[] = {"listen", "workers", "pid_file", "limits", "wal",
-                                       "loader", "trusted_proxies", "allowed_origins", NULL};
+                                       "loader", "trusted_proxies", "allowed_origins",
+                                       "max_running_tasks", NULL};
     static const char *const limit_keys[] = {"max_body", "max_event", "max_batch", NULL};
     static const char *const wal_keys[] = {"dir", "fsync", "group_commit", "max_disk",
                                            "min_free_disk", NULL};
@@ -513,6 +514,17 @@ static void read_serve(loader *L, const ig_yaml *root)
             report(L);
         } else {
             p->serve.workers = (int)w;
+        }
+    }
+    if ((n = ig_yaml_get(s, "max_running_tasks")) && n->kind != IG_Y_NULL) {
+        if (ig_yaml_int(n, "serve.max_running_tasks", &w, &L->e)) {
+            report(L);
+        } else if (w < 0 || w > 100000) {
+            ig_yaml_error(n, &L->e, "serve.max_running_tasks: must be 0 (no limit) or more, up to "
+                          "100000, got %ld", w);
+            report(L);
+        } else {
+            p->serve.max_running_tasks = (int)w;
         }
     }
     opt_path(L, s, "pid_file", "serve.pid_file", &p->serve.pid_file);

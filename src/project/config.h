@@ -41,6 +41,7 @@ typedef struct ig_project {
     struct {                /* `serve:` (docs/serve.md); 0 / NULL: the default */
         const char *listen; /* host:port for `ingot serve`; default 127.0.0.1:8080 */
         int workers;        /* HTTP worker threads; 0: one per CPU */
+        int max_running_tasks; /* pipeline tasks at once across all runs; 0: no limit */
         const char *pid_file; /* absolute; NULL: <warehouse>.serve.pid */
         size_t max_body;    /* limits.max_body: request body as sent; 0: 4 MiB */
         size_t max_event;   /* limits.max_event: default of event sources; 0: 32 KiB */

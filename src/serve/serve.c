@@ -518,7 +518,9 @@ ig_rc ig_serve_run(ig_project *p, const ig_serve_options *opt, ig_error *err)
     if (!rc) rc = ig_pipelines_load(cfg_arena, p, pset, err);
     atomic_store(&d->pipelines, pset);
     if (!rc && pset->n && !opt->no_scheduler)
-        rc = ig_sched_start(p, pset, d->wh, &(ig_sched_options){0}, &d->sched, err);
+        rc = ig_sched_start(p, pset, d->wh,
+                            &(ig_sched_options){.global_concurrency = p->serve.max_running_tasks},
+                            &d->sched, err);
     if (!rc) d->watch = ig_pipeline_watch_new(p->dir);
     if (rc) goto shutdown;
     write_pid(d);

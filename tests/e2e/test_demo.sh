@@ -3,6 +3,11 @@
 # Most run at --scale 0.05 (a second or two); the full size is tagged slow.
 
 SLOW="test_demo_full_scale"
+# Under the sanitizers each demo takes minutes; test_demo_layers and
+# test_demo_report cover every step (generator, collector, ingest, build,
+# report) there, so the reruns and variants are left to the plain run.
+SANITIZED_SKIP="test_demo_ingest_loads test_demo_rerun_is_identical test_demo_seed_changes_data
+  test_demo_default_folder_and_quiet test_demo_with_C test_demo_serve_runs_pipeline"
 
 demo_small() { "$INGOT" demo "${1:-shop}" --scale 0.05 --seed "${2:-42}" "${@:3}"; }
 

@@ -456,3 +456,33 @@ Y
   expect_err "has a cycle"
   expect_err "ingot.yml:"
 }
+
+# serve.max_running_tasks caps tasks across all runs: four independent tasks
+# of two pipelines, each allowed 8 at once, run one at a time under a limit of 1
+test_pipeline_global_task_limit() {
+  pipeline_project <<'Y'
+pipelines:
+  a:
+    tasks:
+      - {name: a1, kind: shell, command: "echo start >> log; sleep 0.5; echo end >> log"}
+      - {name: a2, kind: shell, command: "echo start >> log; sleep 0.5; echo end >> log"}
+  b:
+    tasks:
+      - {name: b1, kind: shell, command: "echo start >> log; sleep 0.5; echo end >> log"}
+      - {name: b2, kind: shell, command: "echo start >> log; sleep 0.5; echo end >> log"}
+Y
+  python3 - <<'P'
+s = open('ingot.yml').read()
+s = s.replace('\nserve:\n', '\nserve:\n  max_running_tasks: 1\n', 1)
+open('ingot.yml', 'w').write(s)
+P
+  grep -q "max_running_tasks: 1" ingot.yml || fail "the serve: section was not found"
+  start_daemon
+  curl -s -X POST "http://$DADDR/api/pipelines/a/runs" >/dev/null
+  curl -s -X POST "http://$DADDR/api/pipelines/b/runs" >/dev/null
+  for _ in $(seq 600); do [ "$(grep -c end log 2>/dev/null || echo 0)" -ge 4 ] && break; sleep 0.1; done
+  stop_daemon
+  expect_eq "$(grep -c end log)" 4 "tasks finished"
+  # never two starts in a row: each task ended before the next started
+  expect_eq "$(tr '\n' ' ' < log)" "start end start end start end start end " "one at a time"
+}
