@@ -922,6 +922,14 @@ static ig_rc scan_partition(scan *s, const char *dir, const char *source, const 
             }
             continue;
         }
+        if (strstr(name, ".manifest.json.tmp.")) {
+            /* a manifest update cut short (ig_fs_write_atomic's temporary):
+             * the manifest it was replacing is whole; the rest is garbage */
+            char *p = ig_path_join(dir, name);
+            if (unlink(p) == 0) ig_info("lake.recover", "removed the unfinished manifest file %s", p);
+            free(p);
+            continue;
+        }
         if (!is_batch_file(name)) continue;
         char id[40];
         snprintf(id, sizeof id, "%.*s", ID_LEN, name);

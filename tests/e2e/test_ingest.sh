@@ -275,7 +275,8 @@ test_ingest_crash_kill9() {
     expect_eq "$(q "select count(*) from bronze.c__big")" 400000 "rows after kill at ${delay}s"
     expect_eq "$(q "select count(*) from bronze.c__small")" 3 "small rows after kill at ${delay}s"
     expect_eq "$(q "select count(*) from ingot.loads where status = 'loaded'")" 2 "loads after kill at ${delay}s"
-    expect_eq "$(ls lake/raw/c/*/dt=*/ | grep -c '^\.')" 0 "temp files left after kill at ${delay}s"
+    expect_eq "$(ls -a lake/raw/c/*/dt=*/ | grep -v '^\.\.\?$' | grep -c '^\.\|\.tmp\.')" 0 \
+      "temp files left after kill at ${delay}s"
     # every landed raw file is accounted for in ingot.loads
     n_raw=$(find lake/raw -type f ! -name '*.manifest.json' | wc -l)
     expect_eq "$(q "select count(*) from ingot.loads")" "$n_raw" "raw files vs loads after kill at ${delay}s"
