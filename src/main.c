@@ -36,14 +36,8 @@ ig_rc ig_cli_open_warehouse(ig_cli *cli, bool read_only)
 {
     if (cli->wh) return IG_OK;
     ig_project *p = cli->project;
-    ig_wh_options opt = {
-        .driver = p->warehouse.type,
-        .path = p->warehouse.path,
-        .read_only = read_only,
-        .threads = p->warehouse.threads,
-        .memory_limit = p->warehouse.memory_limit,
-        .temp_directory = p->warehouse.temp_directory,
-    };
+    ig_wh_options opt = ig_project_wh_options(p);
+    opt.read_only = read_only;
     char *dir = ig_path_dirname(p->warehouse.path);
     ig_rc rc = ig_fs_mkdirs(dir, &cli->err);
     free(dir);

@@ -307,12 +307,8 @@ ig_rc ig__demo_collect(ig_demo_ctx *d, ig_error *err)
         pid = spawn_serve(dir, args, log, err);
         rc = pid < 0 ? err->code : wait_child(pid, "ingot serve --once", log, err);
     }
-    ig_rc rc3 = ig_wh_open(&(ig_wh_options){.driver = d->project->warehouse.type,
-                                            .path = d->project->warehouse.path,
-                                            .threads = d->project->warehouse.threads,
-                                            .memory_limit = d->project->warehouse.memory_limit,
-                                            .temp_directory = d->project->warehouse.temp_directory},
-                           &d->wh, rc ? &(ig_error){0} : err);
+    ig_wh_options wo = ig_project_wh_options(d->project);
+    ig_rc rc3 = ig_wh_open(&wo, &d->wh, rc ? &(ig_error){0} : err);
     if (!rc) rc = rc3;
     if (!rc) {
         char n[32];

@@ -194,13 +194,10 @@ ig_rc ig_demo_run(const ig_demo_options *opt, ig_error *err)
     ig_project *project = NULL;
     ig_wh *wh = NULL;
     rc = ig_project_load(a, opt->dir, &project, err);
-    if (!rc)
-        rc = ig_wh_open(&(ig_wh_options){.driver = project->warehouse.type,
-                                         .path = project->warehouse.path,
-                                         .threads = project->warehouse.threads,
-                                         .memory_limit = project->warehouse.memory_limit,
-                                         .temp_directory = project->warehouse.temp_directory},
-                        &wh, err);
+    if (!rc) {
+        ig_wh_options wo = ig_project_wh_options(project);
+        rc = ig_wh_open(&wo, &wh, err);
+    }
     if (rc) {
         ig_arena_free(a);
         return rc;

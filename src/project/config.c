@@ -715,3 +715,12 @@ ig_rc ig_project_load(ig_arena *a, const char *dir, ig_project **out, ig_error *
     ig_problems probs = {0};
     return load(a, dir, out, &probs, err);
 }
+
+ig_wh_options ig_project_wh_options(const ig_project *p)
+{
+    return (ig_wh_options){.driver = p->warehouse.type,
+                           .path = p->warehouse.path,
+                           .threads = p->warehouse.threads,
+                           .memory_limit = p->warehouse.memory_limit,
+                           .temp_directory = p->warehouse.temp_directory};
+}

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "project/yaml.h"
+#include "warehouse/warehouse.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -116,5 +117,10 @@ ig_rc ig_project_init_ex(ig_arena *a, const char *dir, const char *name, bool fo
 const char *ig_project_name_from(ig_arena *a, const char *s);
 /* True when s is a valid project name: [a-z_][a-z0-9_]*, at most 63 bytes. */
 bool ig_project_name_valid(const char *s);
+
+/* The options that open this project's warehouse (driver, path, threads,
+ * memory_limit, temp_directory): every opener takes them from here, so a new
+ * warehouse setting is added once. Strings are borrowed from p. */
+ig_wh_options ig_project_wh_options(const ig_project *p);
 
 #endif

@@ -433,11 +433,7 @@ static ig_rc open_warehouse(serve_state *d, ig_error *err)
     ig_rc rc = ig_fs_mkdirs(dir, err);
     free(dir);
     if (rc) return rc;
-    ig_wh_options o = {.driver = p->warehouse.type,
-                       .path = p->warehouse.path,
-                       .threads = p->warehouse.threads,
-                       .memory_limit = p->warehouse.memory_limit,
-                       .temp_directory = p->warehouse.temp_directory};
+    ig_wh_options o = ig_project_wh_options(p);
     return ig_wh_open(&o, &d->wh, err);
 }
 

@@ -287,11 +287,7 @@ static ig_rc write_page(tf_project *p, const json_t *catalog, ig_docs_result *re
  * the project's with its settings). */
 static ig_rc open_wh(tf_project *p, const ig_project *proj, ig_wh **opened, ig_error *err)
 {
-    ig_wh_options wo = {.path = p->target.path ? p->target.path : ":memory:"};
-    if (proj && p->target.path && !strcmp(p->target.path, proj->warehouse.path)) {
-        wo.threads = proj->warehouse.threads;
-        wo.memory_limit = proj->warehouse.memory_limit;
-    } else wo.no_migrate = true;
+    ig_wh_options wo = ig__tf_wh_options(p, proj);
     wo.read_only = wo.path[0] != ':' && ig_fs_exists(wo.path);
     return ig_wh_open(&wo, opened, err);
 }

@@ -583,6 +583,13 @@ static void add_gates(runner *r)
     free(seen);
 }
 
+ig_wh_options ig__tf_wh_options(const tf_project *p, const ig_project *proj)
+{
+    if (proj && p->target.path && !strcmp(p->target.path, proj->warehouse.path))
+        return ig_project_wh_options(proj); /* the project's own, with its settings */
+    return (ig_wh_options){.path = p->target.path ? p->target.path : ":memory:", .no_migrate = true};
+}
+
 ig_rc ig__tf_execute(tf_project *p, bool run, ig_transform_result *res, ig_error *err)
 {
     runner r;
@@ -745,11 +752,7 @@ static ig_rc prepare(const ig_project *proj, ig_wh *wh, const ig_transform_optio
     snprintf(res->invocation_id, sizeof res->invocation_id, "%s", p->invocation_id);
     if (need_wh) {
         if (!wh) {
-            ig_wh_options wo = {.path = p->target.path ? p->target.path : ":memory:"};
-            if (proj && p->target.path && !strcmp(p->target.path, proj->warehouse.path)) {
-                wo.threads = proj->warehouse.threads;
-                wo.memory_limit = proj->warehouse.memory_limit;
-            } else wo.no_migrate = true;
+            ig_wh_options wo = ig__tf_wh_options(p, proj);
             if (wo.path[0] != ':' ) {
                 char *dir = ig_path_dirname(wo.path);
                 ig_fs_mkdirs(dir, err);

@@ -368,6 +368,10 @@ typedef struct tf_materialization {
 const tf_materialization *ig__tf_materialization(const char *name);
 
 /* run.c */
+/* How a command opens the warehouse of the profile: the ingot project's
+ * own (with its settings) when the profile points at it, else the
+ * profile's file (or memory) without ingot's migrations. */
+ig_wh_options ig__tf_wh_options(const tf_project *p, const ig_project *proj);
 ig_rc ig__tf_execute(tf_project *p, bool run, ig_transform_result *res, ig_error *err);
 /* Selection of the nodes to execute into sel[] (p->nnodes chars): the
  * select / exclude / selector options over every kind, then kept to
